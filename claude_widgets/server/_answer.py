@@ -1,0 +1,202 @@
+"""An answer (content blocks + stop reason) and how it streams as Messages API events.
+
+Scenarios and cassettes decide *what* is answered; this module decides *how it goes
+over the wire*, identically for all of them: the event sequence of the real API
+(``message_start``, ``content_block_start``, ``ping``, deltas, ``content_block_stop``,
+``message_delta`` with cumulative usage, ``message_stop``), deltas of a few tokens,
+``max_tokens`` and ``stop_sequences`` cutting the answer exactly where the API would,
+and continuation of a prefilled assistant turn.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from . import _tokens
+
+BlockType = Literal["text", "thinking", "tool_use"]
+SIGNATURE_KEY = b"claude-widgets offline server"
+
+
+@dataclass
+class Block:
+    type: BlockType
+    text: str = ""
+    """The text of a text block or the thinking of a thinking block."""
+    name: str = ""
+    id: str = ""
+    input: dict[str, Any] = field(default_factory=dict)
+
+    def output_text(self) -> str:
+        """What this block costs in output tokens (tool input counts as its JSON)."""
+        return json.dumps(self.input) if self.type == "tool_use" else self.text
+
+
+@dataclass
+class Answer:
+    blocks: list[Block]
+    stop_reason: str = "end_turn"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One SSE event; ``content`` marks the deltas that fault injection counts."""
+
+    name: str
+    data: dict[str, Any]
+    content: bool = False
+
+
+def sign(thinking: str) -> str:
+    """An opaque, verifiable signature for a thinking block (the API's is opaque too)."""
+    digest = hashlib.sha256(SIGNATURE_KEY + thinking.encode()).digest()
+    return base64.b64encode(b"\x12\x08offline" + digest * 3).decode()
+
+
+def continue_after(answer: Answer, prefix: str) -> Answer:
+    """The rest of ``answer`` after the text ``prefix`` a prefilled assistant turn holds.
+
+    Resilient streaming relies on this: an answer interrupted after ``prefix`` and resumed
+    with it as prefill continues exactly where it stopped, so the two parts join into the
+    uninterrupted answer. A prefix that is not the answer's beginning (a learner's own
+    prefill) is continued with the answer after a space.
+    """
+    text_so_far = ""
+    for i, block in enumerate(answer.blocks):
+        if block.type != "text":
+            continue
+        candidate = text_so_far + block.text
+        if candidate.startswith(prefix):
+            rest = candidate[len(prefix):]
+            tail = answer.blocks[i + 1 :]
+            head = [replace(block, text=rest)] if rest else []
+            return Answer(head + tail, answer.stop_reason)
+        if not prefix.startswith(candidate):
+            break
+        text_so_far = candidate
+    texts = [b for b in answer.blocks if b.type == "text"]
+    first = texts[0].text if texts else ""
+    joiner = "" if not prefix or prefix[-1] in "([{\"'/-" else " "
+    return Answer([Block("text", joiner + first)] + [b for b in answer.blocks if b.type == "tool_use"],
+                  answer.stop_reason)
+
+
+def _usage(input_tokens: int, output_tokens: int) -> dict[str, Any]:
+    return {
+        "input_tokens": input_tokens,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "output_tokens": output_tokens,
+    }
+
+
+def _cut(answer: Answer, max_tokens: int, stop_sequences: list[str]) -> tuple[list[Block], str, str | None]:
+    """Apply ``stop_sequences`` and ``max_tokens``: the blocks actually produced and why it stopped."""
+    out: list[Block] = []
+    budget = max_tokens
+    for block in answer.blocks:
+        if block.type == "text" and stop_sequences:
+            hits = [(block.text.find(s), s) for s in stop_sequences if s in block.text]
+            if hits:
+                pos, seq = min(hits)
+                before = block.text[:pos]
+                if _tokens.count_tokens(before) <= budget:
+                    out.append(replace(block, text=before))
+                    return out, "stop_sequence", seq
+        cost = _tokens.count_tokens(block.output_text())
+        if cost > budget:
+            if block.type == "tool_use":
+                partial = json.dumps(block.input)
+                pieces = _tokens.pieces(partial)[:budget]
+                out.append(replace(block, text="".join(pieces)))  # text holds the truncated JSON
+            else:
+                out.append(replace(block, text="".join(_tokens.pieces(block.text)[:budget])))
+            return out, "max_tokens", None
+        budget -= cost
+        out.append(block)
+    return out, answer.stop_reason, None
+
+
+def message_skeleton(msg_id: str, model: str, input_tokens: int) -> dict[str, Any]:
+    return {
+        "id": msg_id,
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": _usage(input_tokens, 1),
+    }
+
+
+def stream_events(
+    answer: Answer, *, msg_id: str, model: str, input_tokens: int, max_tokens: int,
+    stop_sequences: list[str],
+) -> Iterator[Event]:
+    """The answer as the real API streams it."""
+    blocks, stop_reason, stop_sequence = _cut(answer, max_tokens, stop_sequences)
+    yield Event("message_start", {"type": "message_start",
+                                  "message": message_skeleton(msg_id, model, input_tokens)})
+    output_tokens = 0
+    for index, block in enumerate(blocks):
+        if block.type == "text":
+            start: dict[str, Any] = {"type": "text", "text": ""}
+        elif block.type == "thinking":
+            start = {"type": "thinking", "thinking": "", "signature": ""}
+        else:
+            start = {"type": "tool_use", "id": block.id, "name": block.name, "input": {}}
+        yield Event("content_block_start", {"type": "content_block_start", "index": index, "content_block": start})
+        if index == 0:
+            yield Event("ping", {"type": "ping"})
+        if block.type == "tool_use":
+            raw = block.text if stop_reason == "max_tokens" and index == len(blocks) - 1 else json.dumps(block.input)
+            output_tokens += _tokens.count_tokens(raw)
+            # The API opens every tool input with an empty partial_json.
+            yield Event("content_block_delta", {"type": "content_block_delta", "index": index,
+                                                "delta": {"type": "input_json_delta", "partial_json": ""}}, True)
+            for chunk in _tokens.json_deltas(raw):
+                yield Event("content_block_delta", {"type": "content_block_delta", "index": index,
+                                                    "delta": {"type": "input_json_delta", "partial_json": chunk}},
+                            True)
+        else:
+            kind, key = ("text_delta", "text") if block.type == "text" else ("thinking_delta", "thinking")
+            for chunk, n in _tokens.deltas(block.text, start=index):
+                output_tokens += n
+                yield Event("content_block_delta", {"type": "content_block_delta", "index": index,
+                                                    "delta": {"type": kind, key: chunk}}, True)
+            if block.type == "thinking":
+                yield Event("content_block_delta", {"type": "content_block_delta", "index": index,
+                                                    "delta": {"type": "signature_delta",
+                                                              "signature": sign(block.text)}}, True)
+        yield Event("content_block_stop", {"type": "content_block_stop", "index": index})
+    yield Event("message_delta", {"type": "message_delta",
+                                  "delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence},
+                                  "usage": _usage(input_tokens, max(output_tokens, 1))})
+    yield Event("message_stop", {"type": "message_stop"})
+
+
+def message_json(
+    answer: Answer, *, msg_id: str, model: str, input_tokens: int, max_tokens: int,
+    stop_sequences: list[str],
+) -> dict[str, Any]:
+    """The non-streaming response: exactly what the stream accumulates to."""
+    blocks, stop_reason, stop_sequence = _cut(answer, max_tokens, stop_sequences)
+    content: list[dict[str, Any]] = []
+    for block in blocks:
+        if block.type == "text":
+            content.append({"type": "text", "text": block.text})
+        elif block.type == "thinking":
+            content.append({"type": "thinking", "thinking": block.text, "signature": sign(block.text)})
+        else:
+            content.append({"type": "tool_use", "id": block.id, "name": block.name, "input": block.input})
+    output = sum(_tokens.count_tokens(b.output_text()) for b in blocks)
+    msg = message_skeleton(msg_id, model, input_tokens)
+    msg.update(content=content, stop_reason=stop_reason, stop_sequence=stop_sequence,
+               usage=_usage(input_tokens, max(output, 1)))
+    return msg

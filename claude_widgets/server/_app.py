@@ -1,0 +1,300 @@
+"""The Starlette application: routes, authentication, errors, and the streamed body.
+
+Everything that decides *what* to answer lives elsewhere (``_request`` validates,
+``_scenarios`` and ``_cassettes`` answer, ``_answer`` renders events, ``_faults`` breaks
+things on purpose); this module is the HTTP shell around them and keeps the wire
+details of the real API: status codes, the JSON error body, ``request-id``,
+``x-should-retry``, ``retry-after``, and ``text/event-stream`` framing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sse_starlette import ServerSentEvent
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from . import _scenarios, _tokens
+from ._answer import Answer, Event, continue_after, message_json, stream_events
+from ._cassettes import Cassette, CassetteLibrary
+from ._errors import APIError, invalid
+from ._faults import Fault, FaultBook
+from ._request import MessagesRequest, parse_messages_request
+
+log = logging.getLogger("claude_widgets.server")
+
+INVALID_KEYS = frozenset({"bad-key", "invalid"})
+"""API keys the server rejects with 401, to demonstrate authentication errors."""
+
+
+class DropConnection(Exception):
+    """Raised inside a streamed body to make the server cut the connection mid-response."""
+
+
+class _QuietDrops(logging.Filter):
+    """Keep uvicorn from printing a traceback for connections we dropped on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        while exc is not None:
+            if isinstance(exc, DropConnection):
+                return False
+            exc = exc.__cause__ or exc.__context__ or (exc.exceptions[0] if isinstance(exc, BaseExceptionGroup) else None)
+        return True
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
+
+
+@dataclass
+class RequestRecord:
+    """What the server saw and did, for tests and for curious learners (``server.requests``)."""
+
+    path: str
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    status: int = 200
+    outcome: str = "pending"
+    """``completed``, ``error`` (HTTP error), ``error-event``, ``dropped``, ``disconnected``."""
+    content_deltas: int = 0
+    request_id: str = ""
+
+
+@dataclass
+class ServerConfig:
+    delay_ms: float = 0.0
+    """Pause before each content delta (0 for tests; ~20 ms reads like the real API)."""
+    fault: str | None = None
+    """A server-wide fault spec, applied as if every request carried it (see ``_faults``)."""
+    cassettes: CassetteLibrary | None = None
+    require_api_key: bool = True
+    max_body_bytes: int = 32 * 1024 * 1024
+    organization_id: str = "offline-claude-widgets"
+
+
+class ServerState:
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.faults = FaultBook()
+        self.requests: list[RequestRecord] = []
+        self._counter = 0
+        self._lock = threading.Lock()
+
+    def new_record(self, request: Request) -> RequestRecord:
+        with self._lock:
+            self._counter += 1
+            n = self._counter
+        keep = {k: v for k, v in request.headers.items()
+                if k.startswith(("x-offline-", "x-stainless-retry", "anthropic-"))}
+        record = RequestRecord(path=request.url.path, headers=keep,
+                               request_id=_scenarios.stable_id("req", n, request.url.path)[:-4] + f"{n:04d}")
+        self.requests.append(record)
+        return record
+
+
+def _sse(name: str, data: dict[str, Any]) -> bytes:
+    return ServerSentEvent(data=json.dumps(data, separators=(",", ":"), ensure_ascii=False),
+                           event=name, sep="\n").encode()
+
+
+def _error_response(err: APIError, record: RequestRecord) -> JSONResponse:
+    record.status = err.status
+    record.outcome = "error"
+    headers = {"request-id": record.request_id, "x-should-retry": "true" if err.should_retry else "false",
+               **err.headers}
+    return JSONResponse(err.body(record.request_id), status_code=err.status, headers=headers)
+
+
+def _input_tokens(req: MessagesRequest) -> int:
+    total = 7 + _tokens.count_tokens(req.system)
+    for m in req.messages:
+        total += 3
+        for b in m["content"]:
+            total += _tokens.count_tokens(b["text"] if b.get("type") == "text" else json.dumps(b))
+    for t in req.tools:
+        total += 20 + _tokens.count_tokens(json.dumps({"name": t.name, "description": t.description,
+                                                       "input_schema": t.input_schema}))
+    return total
+
+
+async def _read_json(request: Request, config: ServerConfig) -> Any:
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > config.max_body_bytes:
+        raise APIError(413)
+    body = await request.body()
+    if len(body) > config.max_body_bytes:
+        raise APIError(413)
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise invalid("There was an error parsing the body of your request: it is not valid JSON.") from None
+
+
+def _check_headers(request: Request, config: ServerConfig) -> None:
+    if config.require_api_key:
+        key = request.headers.get("x-api-key")
+        auth = request.headers.get("authorization", "")
+        if not key and auth.lower().startswith("bearer "):
+            key = auth[7:].strip()
+        if not key:
+            raise APIError(401, "x-api-key header is required")
+        if key in INVALID_KEYS or key.startswith("sk-ant-invalid"):
+            raise APIError(401, "invalid x-api-key")
+    if "anthropic-version" not in request.headers:
+        raise invalid("anthropic-version: header is required")
+
+
+def _fault_for(request: Request, state: ServerState) -> Fault | None:
+    spec = request.headers.get("x-offline-fault") or state.config.fault
+    return state.faults.take(spec) if spec else None
+
+
+def _status_fault(fault: Fault | None) -> None:
+    if fault is None or fault.status is None:
+        return
+    headers = {}
+    if fault.retry_after is not None:
+        headers["retry-after"] = fault.retry_after
+    if fault.retry_after_ms is not None:
+        headers["retry-after-ms"] = fault.retry_after_ms
+    raise APIError(fault.status, headers=headers)
+
+
+def _delay_ms(request: Request, config: ServerConfig) -> float:
+    value = request.headers.get("x-offline-delay-ms")
+    if value is None:
+        return config.delay_ms
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        raise invalid(f"x-offline-delay-ms: must be a number of milliseconds, got '{value}'") from None
+
+
+async def _paced(
+    chunks: Iterable[tuple[str | None, bytes]], *, fault: Fault | None, delay_ms: float, record: RequestRecord,
+) -> AsyncIterator[bytes]:
+    """Send events with pacing and injected faults; note in ``record`` how it ended."""
+    sent = 0
+    trickle = fault.trickle_ms / 1000 if fault else 0.0
+    delay = delay_ms / 1000
+    finished = False
+    try:
+        for name, chunk in chunks:
+            is_delta = name == "content_block_delta"
+            if fault and is_delta:
+                if fault.error_after is not None and sent >= fault.error_after:
+                    record.outcome = "error-event"
+                    err = APIError(529 if fault.error_type == "overloaded_error" else 500, error_type=fault.error_type)
+                    yield _sse("error", err.body(record.request_id))
+                    finished = True
+                    return
+                if fault.drop_after is not None and sent >= fault.drop_after:
+                    record.outcome = "dropped"
+                    finished = True
+                    raise DropConnection(f"dropped after {sent} content deltas (x-offline-fault)")
+                if fault.stall_after is not None and sent == fault.stall_after and fault.stall_seconds:
+                    await asyncio.sleep(fault.stall_seconds)
+            if trickle:
+                await asyncio.sleep(trickle)
+            if is_delta:
+                if delay:
+                    await asyncio.sleep(delay)
+                sent += 1
+                record.content_deltas = sent
+            yield chunk
+        record.outcome = "completed"
+        finished = True
+    finally:
+        if not finished:
+            record.outcome = "disconnected"
+            log.info("client disconnected after %d content deltas (%s)", sent, record.request_id)
+
+
+def _event_chunks(events: Iterable[Event]) -> Iterable[tuple[str | None, bytes]]:
+    for ev in events:
+        yield ev.name, _sse(ev.name, ev.data)
+
+
+def _cassette_chunks(cassette: Cassette) -> Iterable[tuple[str | None, bytes]]:
+    for chunk in cassette.events():
+        yield Cassette.event_name(chunk), chunk
+
+
+def make_app(state: ServerState) -> Starlette:
+    config = state.config
+
+    async def messages(request: Request) -> Response:
+        record = state.new_record(request)
+        try:
+            _check_headers(request, config)
+            body = await _read_json(request, config)
+            record.body = body
+            fault = _fault_for(request, state)
+            _status_fault(fault)
+            req = parse_messages_request(body)
+            delay = _delay_ms(request, config)
+            scenario = request.headers.get("x-offline-scenario")
+            cassette = config.cassettes.match(req) if config.cassettes and not scenario else None
+            headers = {"request-id": record.request_id, "anthropic-organization-id": config.organization_id}
+            if cassette is not None and req.prefill is None and req.stream:
+                return StreamingResponse(
+                    _paced(_cassette_chunks(cassette), fault=fault, delay_ms=delay, record=record),
+                    media_type="text/event-stream; charset=utf-8",
+                    headers={**headers, "cache-control": "no-cache"})
+            if cassette is not None:
+                answer, model = cassette.answer()
+            else:
+                answer, model = _scenarios.answer(req, scenario), req.model
+            if req.prefill is not None:
+                answer = continue_after(answer, req.prefill)
+            kwargs = dict(msg_id=_scenarios.stable_id("msg", body), model=model,
+                          input_tokens=_input_tokens(req), max_tokens=req.max_tokens,
+                          stop_sequences=req.stop_sequences)
+            if not req.stream:
+                record.outcome = "completed"
+                return JSONResponse(message_json(answer, **kwargs), headers=headers)
+            return StreamingResponse(
+                _paced(_event_chunks(stream_events(answer, **kwargs)), fault=fault, delay_ms=delay, record=record),
+                media_type="text/event-stream; charset=utf-8",
+                headers={**headers, "cache-control": "no-cache"})
+        except APIError as err:
+            return _error_response(err, record)
+
+    async def count_tokens(request: Request) -> Response:
+        record = state.new_record(request)
+        try:
+            _check_headers(request, config)
+            body = await _read_json(request, config)
+            record.body = body
+            _status_fault(_fault_for(request, state))
+            req = parse_messages_request(body, count_tokens=True)
+            record.outcome = "completed"
+            return JSONResponse({"input_tokens": _input_tokens(req)}, headers={"request-id": record.request_id})
+        except APIError as err:
+            return _error_response(err, record)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        record = state.new_record(request)
+        message = "Not found" if exc.status_code == 404 else exc.detail
+        if exc.status_code == 405:
+            message = f"Method {request.method} not allowed for {request.url.path}"
+        return _error_response(APIError(exc.status_code, message), record)
+
+    return Starlette(
+        routes=[
+            Route("/v1/messages", messages, methods=["POST"]),
+            Route("/v1/messages/count_tokens", count_tokens, methods=["POST"]),
+        ],
+        exception_handlers={HTTPException: http_error},
+    )

@@ -1,0 +1,298 @@
+"""Validating a Messages API request body, the way the API does, into a typed request.
+
+A learner will poke at the edges (no ``max_tokens``, an empty ``messages`` list, a
+string where a number belongs, a field that doesn't exist): each gets the API's
+400 ``invalid_request_error`` with a message in the API's own style, naming the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._errors import APIError, invalid
+
+# Body fields of POST /v1/messages, from the SDK's MessageCreateParams, plus the sampling
+# parameters (still accepted by the API for older models) and beta fields the SDK's
+# `beta.messages` sends.
+MESSAGE_FIELDS = frozenset(
+    {
+        "model", "messages", "max_tokens", "system", "stream", "stop_sequences", "metadata",
+        "tools", "tool_choice", "thinking", "service_tier", "output_config", "container",
+        "cache_control", "diagnostics", "inference_geo", "speed", "temperature", "top_p",
+        "top_k", "context_management", "mcp_servers",
+    }
+)
+COUNT_TOKENS_FIELDS = frozenset(
+    {"model", "messages", "system", "tools", "tool_choice", "thinking", "output_config",
+     "cache_control", "speed", "context_management", "mcp_servers"}
+)
+CONTENT_BLOCK_TYPES = frozenset(
+    {"text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking",
+     "search_result", "server_tool_use", "web_search_tool_result", "container_upload"}
+)
+
+# Models documented as adaptive-thinking-only, rejecting non-default sampling parameters
+# (Claude Sonnet 5 model page: "manual extended thinking now returns a 400 error";
+# "setting sampling parameters to non-default values returns a 400 error").
+_ADAPTIVE_ONLY_PREFIXES = ("claude-sonnet-5",)
+# Claude Sonnet 5.5 model page: "forced tool use returns an error".
+_NO_FORCED_TOOL_PREFIXES = ("claude-sonnet-5-5",)
+
+
+@dataclass
+class Tool:
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+
+
+@dataclass
+class MessagesRequest:
+    """A validated request; ``messages`` keep the API's shape (content always a list)."""
+
+    model: str
+    messages: list[dict[str, Any]]
+    max_tokens: int
+    stream: bool = False
+    system: str = ""
+    stop_sequences: list[str] = field(default_factory=list)
+    tools: list[Tool] = field(default_factory=list)
+    tool_choice: dict[str, Any] = field(default_factory=lambda: {"type": "auto"})
+    thinking: dict[str, Any] | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def thinking_enabled(self) -> bool:
+        return bool(self.thinking) and self.thinking.get("type") in ("enabled", "adaptive")  # type: ignore[union-attr]
+
+    @property
+    def prefill(self) -> str | None:
+        """The text of a trailing assistant turn the answer must continue, if any."""
+        last = self.messages[-1]
+        if last["role"] != "assistant":
+            return None
+        return "".join(b.get("text", "") for b in last["content"] if b.get("type") == "text")
+
+    @property
+    def conversation(self) -> list[dict[str, Any]]:
+        """The messages without a trailing assistant prefill."""
+        return self.messages[:-1] if self.messages[-1]["role"] == "assistant" else self.messages
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "a valid boolean", int: "a valid integer", float: "a valid number",
+            str: "a valid string", list: "a valid list", dict: "a valid dictionary"}[type(value)] \
+        if type(value) in (bool, int, float, str, list, dict) else "valid"
+
+
+def _expect(value: Any, kind: type | tuple[type, ...], where: str, what: str) -> None:
+    ok = isinstance(value, kind) and not (isinstance(value, bool) and kind in (int, (int, float)))
+    if not ok:
+        raise invalid(f"{where}: Input should be {what}")
+
+
+def _system_text(system: Any) -> str:
+    if system is None:
+        return ""
+    if isinstance(system, str):
+        return system
+    if isinstance(system, list):
+        parts = []
+        for i, block in enumerate(system):
+            if not isinstance(block, dict) or block.get("type") != "text" or not isinstance(block.get("text"), str):
+                raise invalid(f"system.{i}: Input should be a valid text block")
+            parts.append(block["text"])
+        return "\n".join(parts)
+    raise invalid("system: Input should be a valid string or a list of text blocks")
+
+
+def _normalise_messages(messages: Any) -> list[dict[str, Any]]:
+    _expect(messages, list, "messages", "a valid list")
+    if not messages:
+        raise invalid("messages: at least one message is required")
+    out: list[dict[str, Any]] = []
+    for i, m in enumerate(messages):
+        if not isinstance(m, dict):
+            raise invalid(f"messages.{i}: Input should be a valid dictionary")
+        extra = set(m) - {"role", "content"}
+        if extra:
+            raise invalid(f"messages.{i}.{sorted(extra)[0]}: Extra inputs are not permitted")
+        role = m.get("role")
+        if role not in ("user", "assistant"):
+            raise invalid(f"messages.{i}.role: Input should be 'user' or 'assistant'")
+        if "content" not in m:
+            raise invalid(f"messages.{i}.content: Field required")
+        content = m["content"]
+        if isinstance(content, str):
+            blocks = [{"type": "text", "text": content}]
+        elif isinstance(content, list):
+            blocks = []
+            for j, b in enumerate(content):
+                if not isinstance(b, dict) or b.get("type") not in CONTENT_BLOCK_TYPES:
+                    raise invalid(f"messages.{i}.content.{j}: Input tag '{b.get('type') if isinstance(b, dict) else b}'"
+                                  " found using 'type' does not match any of the expected tags")
+                if b["type"] == "text" and not isinstance(b.get("text"), str):
+                    raise invalid(f"messages.{i}.content.{j}.text: Field required")
+                if b["type"] == "tool_result" and not isinstance(b.get("tool_use_id"), str):
+                    raise invalid(f"messages.{i}.content.{j}.tool_use_id: Field required")
+                blocks.append(b)
+        else:
+            raise invalid(f"messages.{i}.content: Input should be a valid string or a list of content blocks")
+        is_final_assistant = role == "assistant" and i == len(messages) - 1
+        if not is_final_assistant and (not blocks or all(b.get("type") == "text" and not b["text"] for b in blocks)):
+            raise invalid(f"messages.{i}: all messages must have non-empty content except for the optional "
+                          "final assistant message")
+        out.append({"role": role, "content": blocks})
+    if out[0]["role"] != "user":
+        raise invalid('messages: first message must use the "user" role')
+    _check_tool_results(out)
+    return out
+
+
+def _check_tool_results(messages: list[dict[str, Any]]) -> None:
+    """Each tool_result must answer a tool_use of the assistant turn just before it."""
+    for i, m in enumerate(messages):
+        results = [b for b in m["content"] if b.get("type") == "tool_result"]
+        if not results:
+            continue
+        prev = messages[i - 1] if i > 0 else None
+        ids = {b.get("id") for b in prev["content"] if b.get("type") == "tool_use"} if prev else set()
+        for b in results:
+            if b["tool_use_id"] not in ids:
+                raise invalid(
+                    f"messages.{i}.content: unexpected `tool_use_id` found in `tool_result` blocks: "
+                    f"{b['tool_use_id']}. Each `tool_result` block must have a corresponding `tool_use` "
+                    "block in the previous message."
+                )
+
+
+def _tools(tools: Any) -> list[Tool]:
+    if tools is None:
+        return []
+    _expect(tools, list, "tools", "a valid list")
+    out = []
+    names = set()
+    for i, t in enumerate(tools):
+        if not isinstance(t, dict) or not isinstance(t.get("name"), str):
+            raise invalid(f"tools.{i}.name: Field required")
+        if t.get("type") not in (None, "custom"):
+            # Server tools (web search, code execution...) are not simulated offline.
+            raise invalid(f"tools.{i}: the offline server does not simulate server tool '{t.get('type')}'")
+        schema = t.get("input_schema")
+        if not isinstance(schema, dict):
+            raise invalid(f"tools.{i}.custom.input_schema: Field required")
+        if t["name"] in names:
+            raise invalid(f"tools: Tool names must be unique. Duplicate name: {t['name']}")
+        names.add(t["name"])
+        out.append(Tool(t["name"], t.get("description") or "", schema))
+    return out
+
+
+def _tool_choice(choice: Any, tools: list[Tool], model: str) -> dict[str, Any]:
+    if choice is None:
+        return {"type": "auto"}
+    if not isinstance(choice, dict) or choice.get("type") not in ("auto", "any", "tool", "none"):
+        raise invalid("tool_choice: Input tag found using 'type' does not match any of the expected tags: "
+                      "'auto', 'any', 'tool', 'none'")
+    if choice["type"] == "tool":
+        if not isinstance(choice.get("name"), str):
+            raise invalid("tool_choice.tool.name: Field required")
+        if choice["name"] not in {t.name for t in tools}:
+            raise invalid(f"tool_choice: Tool '{choice['name']}' not found in tools")
+    if choice["type"] in ("any", "tool") and not tools:
+        raise invalid("tool_choice: tool_choice may only be specified while providing tools.")
+    if choice["type"] in ("any", "tool") and model.startswith(_NO_FORCED_TOOL_PREFIXES):
+        raise invalid(f"tool_choice: forced tool use (type '{choice['type']}') is not supported by {model}; "
+                      "use tool_choice {\"type\": \"auto\"}")
+    return dict(choice)
+
+
+def _thinking(thinking: Any, max_tokens: int | None, model: str) -> dict[str, Any] | None:
+    if thinking is None:
+        return None
+    if not isinstance(thinking, dict) or thinking.get("type") not in ("enabled", "disabled", "adaptive", "between_tools"):
+        raise invalid("thinking: Input tag found using 'type' does not match any of the expected tags: "
+                      "'enabled', 'disabled', 'adaptive', 'between_tools'")
+    if thinking["type"] == "enabled":
+        if model.startswith(_ADAPTIVE_ONLY_PREFIXES):
+            raise invalid(f"thinking.type: 'enabled' is not supported for {model}; "
+                          "use thinking {\"type\": \"adaptive\"} instead")
+        budget = thinking.get("budget_tokens")
+        _expect(budget, int, "thinking.enabled.budget_tokens", "a valid integer")
+        if budget < 1024:
+            raise invalid("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024")
+        if max_tokens is not None and max_tokens <= budget:
+            raise invalid("`max_tokens` must be greater than `thinking.budget_tokens`. "
+                          "Please consult our documentation at https://docs.claude.com/en/docs/build-with-claude/"
+                          "extended-thinking#max-tokens-and-context-window-size")
+    return dict(thinking)
+
+
+def parse_messages_request(body: Any, *, count_tokens: bool = False) -> MessagesRequest:
+    """Validate ``body`` as the API would; raise :class:`APIError` (400) on the first problem."""
+    if not isinstance(body, dict):
+        raise invalid("Input should be a valid dictionary")
+    allowed = COUNT_TOKENS_FIELDS if count_tokens else MESSAGE_FIELDS
+    for key in body:
+        if key not in allowed:
+            raise invalid(f"{key}: Extra inputs are not permitted")
+    if "model" not in body:
+        raise invalid("model: Field required")
+    model = body["model"]
+    _expect(model, str, "model", "a valid string")
+    if not model.startswith("claude-"):
+        raise APIError(404, f"model: {model}", error_type="not_found_error")
+    if "messages" not in body:
+        raise invalid("messages: Field required")
+    max_tokens: int | None = None
+    if not count_tokens:
+        if "max_tokens" not in body:
+            raise invalid("max_tokens: Field required")
+        max_tokens = body["max_tokens"]
+        _expect(max_tokens, int, "max_tokens", "a valid integer")
+        if max_tokens < 1:  # type: ignore[operator]
+            raise invalid("max_tokens: Input should be greater than or equal to 1")
+    stream = body.get("stream", False)
+    _expect(stream, bool, "stream", "a valid boolean")
+    for name in ("temperature", "top_p"):
+        if name in body:
+            _expect(body[name], (int, float), name, "a valid number")
+            if not 0 <= body[name] <= 1:
+                raise invalid(f"{name}: Input should be less than or equal to 1")
+    if "top_k" in body:
+        _expect(body["top_k"], int, "top_k", "a valid integer")
+    if model.startswith(_ADAPTIVE_ONLY_PREFIXES):
+        for name in ("temperature", "top_p", "top_k"):
+            if name in body and body[name] is not None:
+                raise invalid(f"{name}: sampling parameters are not supported for {model}; remove `{name}`")
+    stops = body.get("stop_sequences") or []
+    _expect(stops, list, "stop_sequences", "a valid list")
+    for i, s in enumerate(stops):
+        _expect(s, str, f"stop_sequences.{i}", "a valid string")
+        if not s.strip():
+            raise invalid("stop_sequences: each stop sequence must contain non-whitespace")
+    if "metadata" in body and body["metadata"] is not None:
+        _expect(body["metadata"], dict, "metadata", "a valid dictionary")
+    messages = _normalise_messages(body["messages"])
+    tools = _tools(body.get("tools"))
+    req = MessagesRequest(
+        model=model,
+        messages=messages,
+        max_tokens=max_tokens or 0,
+        stream=stream,
+        system=_system_text(body.get("system")),
+        stop_sequences=list(stops),
+        tools=tools,
+        tool_choice=_tool_choice(body.get("tool_choice"), tools, model),
+        thinking=_thinking(body.get("thinking"), max_tokens, model),
+        raw=body,
+    )
+    prefill = req.prefill
+    if prefill is not None and not count_tokens:
+        if prefill != prefill.rstrip():
+            raise invalid("messages: final assistant content cannot end with trailing whitespace")
+        if req.thinking_enabled:
+            raise invalid("messages: pre-filling the assistant response is not compatible with extended "
+                          "thinking; remove the final assistant message or disable thinking")
+    return req

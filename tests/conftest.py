@@ -1,0 +1,33 @@
+"""Shared fixtures: one offline server per test session, and SDK clients pointed at it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import anthropic
+import pytest
+
+from claude_widgets.server import OfflineServer
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[OfflineServer]:
+    with OfflineServer(delay_ms=0) as srv:
+        yield srv
+
+
+@pytest.fixture
+def client(server: OfflineServer) -> anthropic.Anthropic:
+    return anthropic.Anthropic(base_url=server.base_url, api_key="test-key", max_retries=0)
+
+
+@pytest.fixture
+def aclient(server: OfflineServer) -> anthropic.AsyncAnthropic:
+    return anthropic.AsyncAnthropic(base_url=server.base_url, api_key="test-key", max_retries=0)
+
+
+@pytest.fixture
+def fault_id() -> str:
+    """A unique ``id=`` for fault specs, so that ``times=N`` counters never leak between tests."""
+    return uuid.uuid4().hex[:8]
