@@ -57,14 +57,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-m", "--model", default=DEFAULT_MODEL)
     parser.add_argument("--max-tokens", type=int, default=1024)
     parser.add_argument("--system")
-    parser.add_argument("--request", help="a JSON file with a full request body instead of a prompt")
+    parser.add_argument("--request", help="a JSON file (or - for stdin) with a full request body instead of a prompt")
     args = parser.parse_args(argv)
     api_key = os.environ.get("ANTHROPIC_API_KEY")
     if not api_key:
         parser.error("ANTHROPIC_API_KEY is not set: recording needs the real API (or ANTHROPIC_BASE_URL "
                      "pointing at a server) and a key")
     if args.request:
-        request = json.loads(Path(args.request).read_text())
+        request = json.loads(sys.stdin.read() if args.request == "-" else Path(args.request).read_text())
     elif args.prompt:
         request = {"model": args.model, "max_tokens": args.max_tokens,
                    "messages": [{"role": "user", "content": args.prompt}]}

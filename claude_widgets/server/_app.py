@@ -212,6 +212,10 @@ async def _paced(
                 sent += 1
                 record.content_deltas = sent
             yield chunk
+            if not (delay or trickle):
+                # Let the loop deliver connection_lost: without a pause, an unpaced stream never
+                # notices that the client went away and keeps writing to a dead socket.
+                await asyncio.sleep(0)
         record.outcome = "completed"
         finished = True
     finally:

@@ -223,3 +223,18 @@ def test_client_disconnect_is_seen_by_the_server(server: OfflineServer, fault_id
     while record.outcome != "disconnected" and time.monotonic() < deadline:
         time.sleep(0.02)
     assert record.outcome == "disconnected"
+
+
+def test_unpaced_stream_notices_the_disconnect(server: OfflineServer, fault_id: str) -> None:
+    """Regression: with zero pacing the server used to write a whole 10 MB answer into a closed socket."""
+    spec = f"id={fault_id}"  # no fault, just a way to find this request
+    sdk = anthropic.Anthropic(base_url=server.base_url, api_key="k")
+    with sdk.messages.stream(model=DEFAULT_MODEL, max_tokens=200_000, messages=[{"role": "user", "content": "x"}],
+                             extra_headers={"x-offline-scenario": "long", "x-offline-fault": spec}) as s:
+        next(iter(s.text_stream))
+    record = next(r for r in server.requests if r.headers.get("x-offline-fault") == spec)
+    deadline = time.monotonic() + 5
+    while record.outcome == "pending" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert record.outcome == "disconnected"
+    assert record.content_deltas < 60_000  # far from the ~80,000 deltas of the whole answer
