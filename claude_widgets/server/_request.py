@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._errors import APIError, invalid
+from ._model_rules import rules_for
 
 # Body fields of POST /v1/messages, from the SDK's MessageCreateParams, plus the sampling
 # parameters (still accepted by the API for older models) and beta fields the SDK's
@@ -32,12 +33,6 @@ CONTENT_BLOCK_TYPES = frozenset(
      "search_result", "server_tool_use", "web_search_tool_result", "container_upload"}
 )
 
-# Models documented as adaptive-thinking-only, rejecting non-default sampling parameters
-# (Claude Sonnet 5 model page: "manual extended thinking now returns a 400 error";
-# "setting sampling parameters to non-default values returns a 400 error").
-_ADAPTIVE_ONLY_PREFIXES = ("claude-sonnet-5",)
-# Claude Sonnet 5.5 model page: "forced tool use returns an error".
-_NO_FORCED_TOOL_PREFIXES = ("claude-sonnet-5-5",)
 
 
 @dataclass
@@ -202,22 +197,26 @@ def _tool_choice(choice: Any, tools: list[Tool], model: str) -> dict[str, Any]:
             raise invalid(f"tool_choice: Tool '{choice['name']}' not found in tools")
     if choice["type"] in ("any", "tool") and not tools:
         raise invalid("tool_choice: tool_choice may only be specified while providing tools.")
-    if choice["type"] in ("any", "tool") and model.startswith(_NO_FORCED_TOOL_PREFIXES):
-        raise invalid(f"tool_choice: forced tool use (type '{choice['type']}') is not supported by {model}; "
-                      "use tool_choice {\"type\": \"auto\"}")
+    if choice["type"] in ("any", "tool") and not rules_for(model).forced_tool_choice:
+        raise invalid(f"tool_choice: forced tool use (type '{choice['type']}') is not supported for this model. "
+                      'Use tool_choice {"type": "auto"}.')
     return dict(choice)
 
 
 def _thinking(thinking: Any, max_tokens: int | None, model: str) -> dict[str, Any] | None:
+    rules = rules_for(model)
     if thinking is None:
-        return None
+        return dict(rules.default_thinking) if rules.default_thinking else None
     if not isinstance(thinking, dict) or thinking.get("type") not in ("enabled", "disabled", "adaptive", "between_tools"):
         raise invalid("thinking: Input tag found using 'type' does not match any of the expected tags: "
                       "'enabled', 'disabled', 'adaptive', 'between_tools'")
-    if thinking["type"] == "enabled":
-        if model.startswith(_ADAPTIVE_ONLY_PREFIXES):
-            raise invalid(f"thinking.type: 'enabled' is not supported for {model}; "
-                          "use thinking {\"type\": \"adaptive\"} instead")
+    kind = thinking["type"]
+    if kind not in rules.thinking_types:
+        hint = ('Use "thinking.type.adaptive" and "output_config.effort" to control thinking behavior.'
+                if "adaptive" in rules.thinking_types else
+                'Use "thinking.type.enabled" with "budget_tokens" to control thinking behavior.')
+        raise invalid(f'"thinking.type.{kind}" is not supported for this model. {hint}')
+    if kind == "enabled":
         budget = thinking.get("budget_tokens")
         _expect(budget, int, "thinking.enabled.budget_tokens", "a valid integer")
         if budget < 1024:
@@ -262,10 +261,11 @@ def parse_messages_request(body: Any, *, count_tokens: bool = False) -> Messages
                 raise invalid(f"{name}: Input should be less than or equal to 1")
     if "top_k" in body:
         _expect(body["top_k"], int, "top_k", "a valid integer")
-    if model.startswith(_ADAPTIVE_ONLY_PREFIXES):
+    if not rules_for(model).sampling:
         for name in ("temperature", "top_p", "top_k"):
             if name in body and body[name] is not None:
-                raise invalid(f"{name}: sampling parameters are not supported for {model}; remove `{name}`")
+                raise invalid(f"`{name}` is not supported for this model: sampling parameters must be left "
+                              "at their defaults. Use output_config.effort to control the response.")
     stops = body.get("stop_sequences") or []
     _expect(stops, list, "stop_sequences", "a valid list")
     for i, s in enumerate(stops):
@@ -292,6 +292,9 @@ def parse_messages_request(body: Any, *, count_tokens: bool = False) -> Messages
     if prefill is not None and not count_tokens:
         if prefill != prefill.rstrip():
             raise invalid("messages: final assistant content cannot end with trailing whitespace")
+        if not rules_for(model).prefill:
+            raise invalid("messages: assistant message prefill is not supported for this model. "
+                          "The final message must be a user message.")
         if req.thinking_enabled:
             raise invalid("messages: pre-filling the assistant response is not compatible with extended "
                           "thinking; remove the final assistant message or disable thinking")

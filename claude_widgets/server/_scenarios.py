@@ -472,8 +472,10 @@ def answer(req: MessagesRequest, scenario_header: str | None = None) -> Answer:
     name = choose(ctx, scenario_header)
     calls = [] if scenario_header else _plan_tool_calls(ctx, done)
     blocks: list[Block] = []
-    if req.thinking_enabled and req.thinking.get("display") != "omitted":  # type: ignore[union-attr]
-        blocks.append(Block("thinking", _thinking_for(ctx, name, calls)))
+    if req.thinking_enabled:
+        # display "omitted": the block and its signature arrive, the thinking text does not.
+        omitted = req.thinking.get("display") == "omitted"  # type: ignore[union-attr]
+        blocks.append(Block("thinking", "" if omitted else _thinking_for(ctx, name, calls)))
     if calls:
         blocks.append(Block("text", _tool_preamble(calls)))
         blocks.extend(calls)

@@ -96,16 +96,36 @@ def test_thinking_block_with_signature_before_text(client: anthropic.Anthropic) 
     assert "thinking" in kinds and "signature" in kinds and kinds.index("thinking") < kinds.index("text")
 
 
-def test_adaptive_thinking_on_the_default_model(client: anthropic.Anthropic) -> None:
-    message = client.messages.create(model=DEFAULT_MODEL, max_tokens=2000, thinking={"type": "adaptive"},
+def test_sonnet_5_5_thinks_by_default_with_thinking_omitted(client: anthropic.Anthropic) -> None:
+    message = client.messages.create(model="claude-sonnet-5-5", max_tokens=2000, messages=HAIKU_PROMPT)
+    thinking, text = message.content
+    assert thinking.type == "thinking" and thinking.thinking == "" and thinking.signature
+    assert text.text == HAIKU
+
+
+def test_adaptive_thinking_on_sonnet_5(client: anthropic.Anthropic) -> None:
+    message = client.messages.create(model="claude-sonnet-5", max_tokens=2000, thinking={"type": "adaptive"},
                                      messages=HAIKU_PROMPT)
-    assert [b.type for b in message.content] == ["thinking", "text"]
+    assert [b.type for b in message.content] == ["thinking", "text"] and message.content[0].thinking
 
 
-def test_manual_thinking_is_rejected_on_sonnet_5(client: anthropic.Anthropic) -> None:
-    with pytest.raises(anthropic.BadRequestError, match="adaptive"):
-        client.messages.create(model=DEFAULT_MODEL, max_tokens=4000, messages=HAIKU_PROMPT,
-                               thinking={"type": "enabled", "budget_tokens": 2000})
+@pytest.mark.parametrize("model,kwargs,message", [
+    ("claude-sonnet-5", {"thinking": {"type": "enabled", "budget_tokens": 2000}},
+     '"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive"'),
+    ("claude-sonnet-5", {"extra_body": {"temperature": 0.2}}, "`temperature` is not supported for this model"),
+    ("claude-sonnet-5-5", {"thinking": {"type": "disabled"}}, '"thinking.type.disabled" is not supported'),
+    ("claude-haiku-4-5", {"thinking": {"type": "adaptive"}}, '"thinking.type.adaptive" is not supported'),
+])
+def test_model_family_rules_match_the_real_api(client: anthropic.Anthropic, model: str, kwargs: dict,  # type: ignore[type-arg]
+                                               message: str) -> None:
+    with pytest.raises(anthropic.BadRequestError, match=message.replace(".", "\\.").replace('"', '.')):
+        client.messages.create(model=model, max_tokens=4000, messages=HAIKU_PROMPT, **kwargs)
+
+
+def test_sonnet_5_5_rejects_prefill(client: anthropic.Anthropic) -> None:
+    with pytest.raises(anthropic.BadRequestError, match="prefill is not supported"):
+        client.messages.create(model="claude-sonnet-5-5", max_tokens=100, messages=[
+            *HAIKU_PROMPT, {"role": "assistant", "content": "Tokens"}])
 
 
 def test_non_streaming_equals_the_accumulated_stream(client: anthropic.Anthropic) -> None:

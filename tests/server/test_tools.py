@@ -22,7 +22,7 @@ CALCULATOR = {
     "description": "Evaluate an arithmetic expression.",
     "input_schema": {"type": "object", "properties": {"expression": {"type": "string"}}, "required": ["expression"]},
 }
-FORCE_MODEL = THINKING_ENABLED_MODEL  # Sonnet 5.5 rejects forced tool use, like the real API
+FORCE_MODEL = THINKING_ENABLED_MODEL
 
 
 def _stream(client: anthropic.Anthropic, **kwargs: Any) -> tuple[list[Any], anthropic.types.Message]:
