@@ -21,12 +21,28 @@ ROOT = Path(__file__).resolve().parents[1]
 ENV = {"CLAUDE_WIDGETS_OFFLINE": "1", "CLAUDE_WIDGETS_DELAY_MS": "0", "CLAUDE_WIDGETS_BLOCK": "1"}
 
 
+def _coalesce_streams(outputs: list) -> list:  # type: ignore[type-arg]
+    """Join consecutive stdout/stderr pieces: how a streamed print was chunked is not the lesson,
+    and storing the pieces would make every re-execution a diff."""
+    merged: list = []  # type: ignore[type-arg]
+    for out in outputs:
+        if (out.output_type == "stream" and merged and merged[-1].output_type == "stream"
+                and merged[-1].name == out.name):
+            merged[-1].text += out.text
+        else:
+            merged.append(out)
+    return merged
+
+
 def execute(path: Path) -> float:
     nb = nbformat.read(path, as_version=4)
     t0 = time.perf_counter()
     client = NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}},
-                            store_widget_state=True)
+                            store_widget_state=True, record_timing=False)
     client.execute()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = _coalesce_streams(cell.outputs)
     nbformat.write(nb, path)
     return time.perf_counter() - t0
 
