@@ -1,0 +1,71 @@
+"""``stream(client, ...)``: one call from a Messages API request to a live StreamView.
+
+The request is made in the background (a thread for ``Anthropic``, a task on the running
+loop for ``AsyncAnthropic``), so even a slow connection or an error status does not hold
+the cell: the view shows "connecting", then the answer or the error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import os
+from typing import Any
+
+from ._view import StreamView
+
+__all__ = ["stream"]
+
+
+def stream(client: Any, *, view: StreamView | None = None, display: bool = True,
+           **messages_kwargs: Any) -> StreamView:
+    """Stream ``client.messages.create(**messages_kwargs)`` into a StreamView and return it.
+
+    ``client`` is an ``anthropic.Anthropic`` or ``anthropic.AsyncAnthropic``. The view is
+    displayed (unless ``display=False``) and the call returns at once; ``view.wait()``
+    (sync client) or ``await view`` gives the final ``Message``.
+    """
+    messages_kwargs.pop("stream", None)
+    view = view if view is not None else StreamView()
+    create = client.messages.create
+    if inspect.iscoroutinefunction(create) or _is_async_client(client):
+        source: Any = create(stream=True, **messages_kwargs)  # a coroutine, awaited in the task
+    else:
+        def source() -> Any:
+            return create(stream=True, **messages_kwargs)
+    try:
+        view.consume(source)
+    except BaseException:
+        if inspect.iscoroutine(source):
+            source.close()  # never awaited: silence the warning
+        raise
+    if display:
+        from IPython import get_ipython
+        from IPython.display import display as show
+
+        if get_ipython() is not None:
+            show(view)  # type: ignore[no-untyped-call]  # shows "[streaming…]" as its static fallback until the end
+    wait_if_asked(view)
+    return view
+
+
+def wait_if_asked(view: StreamView) -> None:
+    """With ``CLAUDE_WIDGETS_BLOCK=1``, return only when the stream has ended.
+
+    Interactively a StreamView streams in the background (so Stop works). When a notebook
+    is executed unattended (nbclient, nbval, CI: see ``conftest.py``) the cell should end
+    with its answer, so that the answer is the cell's stored output. An async stream runs
+    on this very loop and can't be waited for here: ``await view`` does that.
+    """
+    if os.environ.get("CLAUDE_WIDGETS_BLOCK") != "1" or view._thread is None:
+        return
+    with contextlib.suppress(Exception):  # the view shows the error; code gets it from view.wait()
+        view.wait()
+
+
+def _is_async_client(client: Any) -> bool:
+    try:
+        import anthropic
+    except ImportError:  # pragma: no cover - anthropic is a dependency
+        return False
+    return isinstance(client, anthropic.AsyncAnthropic)

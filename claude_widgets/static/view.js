@@ -1,0 +1,1110 @@
+// StreamView, browser side: shows a Claude answer while it streams.
+//
+// Wire format: docs/widget-protocol.md. In short: numbered "ops" custom messages
+// (start / append / stop / status / reset) while streaming, a zlib-compressed
+// `snapshot` trait at the end and on request, a `status` trait on state changes.
+//
+// How this module gets its libraries (marked, DOMPurify) with no CDN and no network:
+// anywidget imports `_esm` from a blob: URL, so relative imports cannot resolve.
+// claude_widgets/_esm.py:build_esm() therefore replaces the VENDOR placeholder below
+// with the vendored files (static/vendor/, unmodified), zlib-compressed and base64'd
+// (~3x fewer bytes in every comm_open and in saved widget state). At run time each
+// file is inflated with DecompressionStream and imported from its own blob: URL —
+// the same mechanism anywidget itself uses for `_esm`, so it works wherever anywidget
+// works (JupyterLab 4, Notebook 7, VS Code, saved HTML). The imported modules are
+// cached on globalThis per vendor build, so a page with many answers loads them once.
+// Loaded unbuilt (VENDOR null, e.g. `_esm` served as a URL in development), the
+// relative imports of ./vendor/ are used instead.
+
+const VENDOR = /*@@CLAUDE_WIDGETS_VENDOR@@*/ null;
+
+const ACTIVE = new Set(["connecting", "streaming", "retrying"]);
+const FINAL = new Set(["done", "stopped", "error"]);
+const STATE_LABEL = {
+  idle: "Waiting",
+  connecting: "Connecting…",
+  streaming: "Streaming",
+  retrying: "Retrying",
+  done: "Done",
+  stopped: "Stopped",
+  error: "Error",
+};
+
+// Rendering work budget for the open (tail) Markdown block of one text block: lexing
+// plus re-rendering the tail may cost at most TAIL_WORK_PER_CHAR × the block's length
+// + TAIL_WORK_BASE characters. Committed blocks are rendered once (≤ 1× the text), so
+// the total Markdown rendering stays ≤ ~3× the text however slowly it trickles in.
+// Over budget, new text is shown as plain text until the budget allows a re-render,
+// the stream pauses (SETTLE_MS), the block ends, or the stream ends.
+const TAIL_WORK_PER_CHAR = 3;
+const TAIL_WORK_BASE = 3000;
+const SETTLE_MS = 300;
+
+// ------------------------------------------------------------------ stats (for tests)
+
+const STATS = (globalThis.__claudeWidgetsStats ??= {
+  renderedChars: 0, // Markdown source characters turned into HTML (marked + DOMPurify)
+  renders: 0, // calls of the Markdown renderer
+  lexedChars: 0, // characters given to marked's lexer
+  plainChars: 0, // characters appended as text nodes (no Markdown work)
+  previews: 0, // appends shown as plain text because the tail was over budget
+  relexes: 0, // re-lexings of the open block (step 3 below)
+  openRenders: 0, // re-renderings of an open inline part (step 2 below)
+  moved: 0, // finished tail blocks committed as they were (no rendering)
+  resyncs: 0, // resync requests sent
+  snapshots: 0, // snapshots applied
+});
+
+// ------------------------------------------------------------------ vendored libraries
+
+function b64ToBytes(b64) {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+async function inflate(bytes) {
+  // zlib (RFC 1950) = the "deflate" format of the Compression Streams API.
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+  return await new Response(stream).text();
+}
+
+async function importSource(source) {
+  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  try {
+    return await import(/* webpackIgnore: true */ /* @vite-ignore */ url);
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+function loadVendor() {
+  const key = VENDOR ? VENDOR.key : "unbuilt";
+  const cache = (globalThis.__claudeWidgetsVendor ??= new Map());
+  let promise = cache.get(key);
+  if (!promise) {
+    promise = (async () => {
+      let markedMod, purifyMod;
+      if (VENDOR) {
+        [markedMod, purifyMod] = await Promise.all(
+          [VENDOR.marked, VENDOR.dompurify].map(async (v) => importSource(await inflate(b64ToBytes(v.z)))),
+        );
+      } else {
+        [markedMod, purifyMod] = await Promise.all([
+          import("./vendor/marked/marked.esm.js"),
+          import("./vendor/dompurify/purify.es.mjs"),
+        ]);
+      }
+      return makeMarkdown(markedMod, purifyMod.default);
+    })();
+    cache.set(key, promise);
+    promise.catch(() => cache.delete(key)); // let a later widget try again
+  }
+  return promise;
+}
+
+// ------------------------------------------------------------------ Markdown → safe DOM
+
+const ESC = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => ESC[c]);
+
+const SAFE_PROTOCOLS = new Set(["http:", "https:", "mailto:"]);
+
+function safeHref(href) {
+  // Only http(s), mailto and relative references survive. Parsing the way the browser
+  // will (tabs/newlines stripped, entities already decoded) defeats "jav&#x09;ascript:".
+  if (!href) return null;
+  try {
+    const url = new URL(href, "https://relative.invalid/");
+    return SAFE_PROTOCOLS.has(url.protocol) ? href : null;
+  } catch {
+    return null;
+  }
+}
+
+function makeMarkdown(markedMod, createDOMPurify) {
+  const md = new markedMod.Marked({ gfm: true, breaks: false, async: false });
+  md.use({
+    renderer: {
+      // Raw HTML in the model's output is shown as text, never interpreted: what a
+      // reader asked about ("use the <details> tag") stays visible, and an injected
+      // payload is inert text (DOMPurify below is the second line of defence).
+      html({ text, block }) {
+        const t = escapeHtml(text);
+        return block ? `<p class="cw-raw-html">${t}</p>\n` : t;
+      },
+      // Images are not fetched: a URL chosen by the model (or by a prompt injection)
+      // could carry data out. The reader gets a link instead.
+      image({ href, text }) {
+        return `<a class="cw-image-link" href="${escapeHtml(href || "")}">[image: ${escapeHtml(text || href || "")}]</a>`;
+      },
+      checkbox({ checked }) {
+        return checked ? "☑ " : "☐ ";
+      },
+    },
+  });
+
+  const purify = createDOMPurify(window); // our own instance: hooks stay ours
+  purify.addHook("afterSanitizeAttributes", (node) => {
+    if (node.nodeName === "A") {
+      const href = safeHref(node.getAttribute("href"));
+      if (href === null) node.removeAttribute("href");
+      node.setAttribute("target", "_blank");
+      node.setAttribute("rel", "noopener noreferrer");
+    }
+  });
+  const config = {
+    USE_PROFILES: { html: true }, // no SVG, no MathML
+    FORBID_TAGS: [
+      "style", "script", "iframe", "frame", "frameset", "object", "embed", "form", "input",
+      "button", "textarea", "select", "option", "base", "link", "meta", "img", "picture",
+      "video", "audio", "source", "track", "svg", "math", "template", "noscript",
+    ],
+    FORBID_ATTR: ["style", "srcset", "action", "formaction", "background", "poster", "xlink:href"],
+    ALLOW_DATA_ATTR: false,
+    ALLOWED_URI_REGEXP: /^(?:(?:https?|mailto):|[^a-z]|[a-z+.-]+(?:[^a-z+.\-:]|$))/i,
+    RETURN_DOM_FRAGMENT: true,
+  };
+
+  return {
+    lex(src) {
+      STATS.lexedChars += src.length;
+      return md.lexer(src);
+    },
+    /** Inline Markdown (one paragraph's content) → sanitized DocumentFragment. */
+    renderInline(src) {
+      STATS.renderedChars += src.length;
+      STATS.renders += 1;
+      return purify.sanitize(md.parseInline(src), config);
+    },
+    /** tokens → sanitized DocumentFragment; `chars`: the source length, for the stats. */
+    render(tokens, links, chars) {
+      STATS.renderedChars += chars;
+      STATS.renders += 1;
+      tokens.links = links || tokens.links || Object.create(null);
+      return purify.sanitize(md.parser(tokens), config);
+    },
+  };
+}
+
+// ------------------------------------------------------------------ model-level state
+
+function toBytes(value) {
+  if (!value) return null;
+  if (value instanceof Uint8Array) return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (typeof value === "string") return b64ToBytes(value);
+  return null;
+}
+
+function newBlock(b) {
+  return {
+    type: b.type || "text",
+    name: b.name ?? null,
+    id: b.id ?? null,
+    text: b.text || "",
+    input: b.input ?? null,
+    done: !!b.done,
+    isError: !!b.is_error, // a tool_result that reports a failure
+    rev: 0, // bumped when the block changes other than by appending: views rebuild it
+  };
+}
+
+/**
+ * One per model: the answer as the browser knows it, kept by initialize() so that
+ * views created later (a second view, a re-render) start from it.
+ */
+class Answer {
+  constructor(model) {
+    this.model = model;
+    this.blocks = [];
+    this.status = { state: "idle", ...(model.get("status") || {}) };
+    this.statusAt = performance.now(); // when `status.elapsed` was last set
+    this.seq = 0; // last op seq applied (or the snapshot's seq)
+    this.waiting = false; // a resync was asked for; ops wait for the next snapshot
+    this.held = []; // ops received while waiting
+    this.queue = Promise.resolve(); // snapshots inflate asynchronously: keep order
+    this.views = new Set();
+    this.stopSent = false;
+  }
+
+  enqueue(fn) {
+    this.queue = this.queue.then(fn).catch((err) => console.error("[claude-widgets]", err));
+  }
+
+  notify(force = false) {
+    for (const v of this.views) v.schedule(force);
+  }
+
+  onStatus() {
+    const status = this.model.get("status") || {};
+    this.status = { ...this.status, ...status };
+    this.statusAt = performance.now();
+    if (!ACTIVE.has(this.status.state)) this.stopSent = false;
+    this.notify(FINAL.has(this.status.state));
+  }
+
+  onSnapshot() {
+    const bytes = toBytes(this.model.get("snapshot"));
+    if (!bytes || bytes.length === 0) return;
+    const copy = bytes.slice(); // the trait's buffer may be reused
+    this.enqueue(async () => this.applySnapshot(JSON.parse(await inflate(copy))));
+  }
+
+  onMessage(msg) {
+    if (!msg || msg.k !== "ops") return;
+    this.enqueue(() => this.receiveOps(msg));
+  }
+
+  receiveOps(msg) {
+    if (this.waiting) {
+      this.held.push(msg);
+      return;
+    }
+    if (msg.seq <= this.seq) return; // already in the snapshot
+    if (msg.seq !== this.seq + 1) {
+      this.held.push(msg);
+      this.resync();
+      return;
+    }
+    this.applyOps(msg);
+    this.notify();
+  }
+
+  applyOps(msg) {
+    for (const op of msg.ops) {
+      if (!this.applyOp(op)) {
+        this.resync();
+        return;
+      }
+    }
+    this.seq = msg.seq;
+  }
+
+  /** Apply one op; false if it does not fit what we have (a lost message). */
+  applyOp(op) {
+    const blocks = this.blocks;
+    switch (op[0]) {
+      case "start": {
+        const [, i, info] = op;
+        if (i !== blocks.length) return false;
+        blocks.push(newBlock(info || {}));
+        return true;
+      }
+      case "append": {
+        const [, i, offset, text] = op;
+        const b = blocks[i];
+        if (!b || offset !== b.text.length) return false;
+        b.text += text;
+        if (b.done) {
+          b.done = false; // a resumed attempt continues the block
+          b.rev++;
+        }
+        return true;
+      }
+      case "stop": {
+        const [, i, input] = op;
+        const b = blocks[i];
+        if (!b) return false;
+        b.done = true;
+        b.input = input ?? null;
+        return true;
+      }
+      case "status": {
+        const partial = op[1] || {};
+        this.status = { ...this.status, ...partial };
+        if ("elapsed" in partial) this.statusAt = performance.now();
+        return true;
+      }
+      case "reset":
+        this.blocks = [];
+        return true;
+      default:
+        return true; // unknown op: newer kernel; ignore
+    }
+  }
+
+  resync() {
+    if (this.waiting) return;
+    this.waiting = true;
+    STATS.resyncs += 1;
+    this.model.send({ k: "resync", have_seq: this.seq });
+    this.notify();
+  }
+
+  applySnapshot(snap) {
+    const seq = snap.seq | 0;
+    if (seq < this.seq) return; // older than what we applied: keep waiting if we are
+    STATS.snapshots += 1;
+    this.reconcile((snap.blocks || []).map(newBlock));
+    this.seq = seq;
+    this.waiting = false;
+    const held = this.held.sort((a, b) => a.seq - b.seq);
+    this.held = [];
+    for (const msg of held) {
+      if (msg.seq <= this.seq) continue;
+      if (this.waiting) {
+        this.held.push(msg);
+      } else if (msg.seq !== this.seq + 1) {
+        this.held.push(msg);
+        this.resync();
+      } else {
+        this.applyOps(msg);
+      }
+    }
+    this.notify();
+  }
+
+  /** Take the snapshot's blocks, keeping the blocks (and their DOM) that it extends. */
+  reconcile(fresh) {
+    const old = this.blocks;
+    const out = [];
+    let i = 0;
+    for (; i < fresh.length && i < old.length; i++) {
+      const o = old[i];
+      const n = fresh[i];
+      if (o.type !== n.type || o.name !== n.name || o.id !== n.id || !n.text.startsWith(o.text)) break;
+      if (o.done && (!n.done || n.text.length !== o.text.length)) o.rev++;
+      o.text = n.text;
+      o.done = n.done;
+      o.input = n.input;
+      out.push(o);
+    }
+    for (; i < fresh.length; i++) out.push(fresh[i]);
+    this.blocks = out;
+  }
+
+  /** Elapsed seconds, ticking locally between kernel updates while active. */
+  elapsed() {
+    const s = this.status;
+    const base = Number(s.elapsed) || 0;
+    return ACTIVE.has(s.state) ? base + (performance.now() - this.statusAt) / 1000 : base;
+  }
+}
+
+// ------------------------------------------------------------------ views
+
+const h = (tag, cls, text) => {
+  const el = document.createElement(tag);
+  if (cls) el.className = cls;
+  if (text != null) el.textContent = text;
+  return el;
+};
+
+// How the open (last, still growing) Markdown block is kept up to date, cheapest first:
+//  1. New text that cannot change any markup is appended to the DOM as a text node
+//     (render(shown + add) === render(shown) + add; see plainAppendable).
+//  2. Inside a paragraph, list item, heading or cell, the inline content is split into
+//     a frozen part and an open part, at a space after which nothing can reach back
+//     (no emphasis or link left open before it). Other new text re-renders only the
+//     open part, as inline Markdown.
+//  3. Otherwise (a newline, a table pipe…) the open block is lexed again: blocks that
+//     can no longer change are committed (rendered once, never touched again) and the
+//     rest is re-rendered.
+// Steps 2 and 3 spend from a work budget; over it, text is shown as plain text until
+// a re-render is affordable (or the stream pauses, or the block ends).
+
+// Characters that may start, end or change Markdown syntax inside a line.
+// Emphasis/code delimiters and brackets are allowed where they can only *open*.
+const SPECIAL = /[\n\r<>\\&|#:@]/;
+const PAIRED = /[*_~`[\]()]/;
+const DELIM_RUNS = /[*_~`]+/g;
+const OPEN_MARKS = /[*_~`[]/; // shown as text, these mean "something may still close"
+const ONLY_WS = /^\s*$/;
+// (not <pre><code>: marked ends a code block's text with a newline of its own)
+const TEXT_SINKS = new Set(["P", "LI", "H1", "H2", "H3", "H4", "H5", "H6", "TD", "TH"]);
+const DESCEND = new Set(["UL", "OL", "BLOCKQUOTE", ...TEXT_SINKS]);
+const FENCE_OPEN = /^(`{3,}|~{3,})([^\n]*)\n/;
+const MAYBE_FENCE_CLOSE = /^ {0,3}(`+|~+)[ \t]*$/;
+const AUTOLINK_START = /www\.|(?:https?|ftp):/i;
+
+const HOLD_MAX = 16;
+const ROW_MAX = 400;
+// A line's kind is settled once it has a first word *and* the start of a second: "- "
+// alone may still be a setext underline ("para\n- " is a heading), "- x" is an item.
+// ("<tag …>" on a line of its own is an HTML block: a line starting with "<" never is.)
+const LINE_READY = /^(?! {0,3}<)[^]*\S\s+\S/;
+
+/** Can no text that follows change how token `t` renders? (`next`: the token after it) */
+function isFinal(t, next) {
+  switch (t.type) {
+    case "heading":
+    case "hr":
+      return t.raw.endsWith("\n") || !!next;
+    case "code": {
+      const open = FENCE_OPEN.exec(t.raw);
+      if (!open || !(t.raw.endsWith("\n") || next)) return false;
+      const lines = t.raw.replace(/\n$/, "").split("\n");
+      const m = lines.length > 1 && MAYBE_FENCE_CLOSE.exec(lines[lines.length - 1]);
+      return !!m && m[1][0] === open[1][0] && m[1].length >= open[1].length;
+    }
+    case "paragraph":
+    case "table":
+    case "blockquote":
+      return !!next && next.type === "space" && next.raw.includes("\n\n");
+    default:
+      return false;
+  }
+}
+
+/** The element new plain text goes into: the deepest last paragraph/item/cell. */
+function textSink(root) {
+  let node = root;
+  for (;;) {
+    let last = node.lastChild;
+    while (last && last.nodeType === 3 && ONLY_WS.test(last.data)) last = last.previousSibling;
+    if (!last || last.nodeType !== 1 || !DESCEND.has(last.nodeName)) break;
+    node = last;
+  }
+  return node !== root && TEXT_SINKS.has(node.nodeName) ? node : null;
+}
+
+/** Do the nodes (from `first` on) show a delimiter or bracket as text, outside code? */
+function showsOpenMarks(first) {
+  for (let node = first; node; node = node.nextSibling) {
+    if (node.nodeType === 3) {
+      if (OPEN_MARKS.test(node.data)) return true;
+    } else if (node.nodeType === 1 && node.nodeName !== "CODE") {
+      const walk = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+      for (let t = walk.nextNode(); t; t = walk.nextNode()) {
+        if (OPEN_MARKS.test(t.data) && !t.parentElement.closest("code")) return true;
+      }
+    }
+  }
+  return false;
+}
+
+/** The last word of `s` (after its last whitespace), scanning back from the end. */
+function lastWord(s) {
+  let i = s.length;
+  while (i > 0 && !/\s/.test(s[i - 1])) i--;
+  return s.slice(i);
+}
+
+/**
+ * Is render(shown + add) === render(shown) + add as text? `word`: the last word of
+ * what is shown; `pending`: the open part shows a delimiter or bracket as text (which
+ * `add` could close); `lineReady`: the current line's first word is complete (so its
+ * block type — list item, heading… — is settled).
+ */
+function plainAppendable(word, add, pending, lineReady) {
+  if (!lineReady || SPECIAL.test(add)) return false;
+  if (PAIRED.test(add)) {
+    if (pending || (add.match(/`+/g) || []).length > 1 || /[\])]/.test(add)) return false;
+    // every delimiter run must follow whitespace: then it can open but not close
+    const joined = word.slice(-1) + add;
+    for (const m of joined.matchAll(DELIM_RUNS)) {
+      if (m.index === 0 ? word.length > 0 : !/\s/.test(joined[m.index - 1])) return false;
+    }
+  }
+  if (AUTOLINK_START.test(word + add)) return false;
+  // `add` continuing the last word: that word must not hold markup it could change
+  return /^\s/.test(add) || !(SPECIAL.test(word) || PAIRED.test(word));
+}
+
+class TextItem {
+  constructor(view, block) {
+    this.view = view;
+    this.block = block;
+    this.rev = block.rev;
+    this.el = h("div", "cw-block cw-text cw-md jp-RenderedHTMLCommon");
+    this.committed = h("div", "cw-committed");
+    this.tail = h("div", "cw-tail");
+    this.el.append(this.committed, this.tail);
+    this.committedLen = 0; // block.text[0:committedLen] is in `committed`, rendered once
+    this.shownLen = 0; // block.text[committedLen:committedLen+shownLen] is in `tail`
+    this.exact = true; // `tail` is exactly the rendering of what it shows
+    this.open = null; // {sink, marker, start}: inline content after `marker` renders text[start:]
+    this.pending = false; // the open part shows an unmatched * _ ~ ` or [ as text
+    this.lineReady = false; // the last line's first word is complete
+    this.work = 0; // tail lexing + rendering spent, against the budget
+    this.fence = null; // an open ``` block shown by appending text
+    this.tailKind = null; // the token type, when the tail is a single block
+    this.seenLen = -1;
+    this.seenDone = null;
+  }
+
+  affordable(cost) {
+    return this.work + cost <= TAIL_WORK_PER_CHAR * this.block.text.length + TAIL_WORK_BASE;
+  }
+
+  update(force) {
+    const b = this.block;
+    const md = this.view.md;
+    if (!force && b.text.length === this.seenLen && b.done === this.seenDone) return;
+    this.seenLen = b.text.length;
+    this.seenDone = b.done;
+    if (!md) {
+      this.tail.textContent = b.text; // no Markdown library (failed to load): plain text
+      return;
+    }
+    if (b.done) {
+      this.commitAll();
+      return;
+    }
+    if (this.fence && this.fenceUpdate(b.text.length)) return;
+    let text = b.text;
+    if (!force) {
+      // Hold back the start of a new line while it is short: until it has a second
+      // word, the line's kind ("#", "-", "1.", "```py"…) is unknown, and showing it raw
+      // for a moment would flicker.
+      // A table row is held back whole (its pipes would each re-render the table).
+      const ls = text.lastIndexOf("\n") + 1;
+      const line = text.slice(ls);
+      const hold = line.length <= ROW_MAX && /^ {0,3}\|/.test(line)
+        || line.length <= HOLD_MAX && !LINE_READY.test(line);
+      if (hold && ls >= this.committedLen) {
+        if (ls < text.length) this.view.settleLater();
+        text = text.slice(0, ls);
+      }
+    }
+    this.advance(text, force);
+  }
+
+  /** Bring the tail up to `text` (the block's text, less a held-back line start). */
+  advance(text, force) {
+    const shownEnd = this.committedLen + this.shownLen;
+    const add = text.slice(shownEnd);
+    if (!add && (this.exact || !force)) return;
+    const nl = add.indexOf("\n");
+    if (!force && this.exact && nl > 0 && shownEnd > this.committedLen && text[shownEnd - 1] !== "\n"
+      && !ONLY_WS.test(add.slice(0, nl))) {
+      // the end of a shown line, then what follows it: two steps, each on its cheap path
+      this.advance(text.slice(0, shownEnd + nl), false);
+      if (this.committedLen + this.shownLen > shownEnd) {
+        this.advance(text, force);
+        return;
+      } // no progress (a closing fence held back): take it all at once
+    }
+    if (!force && this.exact && add && ONLY_WS.test(add)) {
+      // blanks render as nothing at the end of a block: no work until text follows
+      const sink = textSink(this.tail);
+      if (sink) sink.append(add);
+      this.shownLen += add.length;
+      if (add.includes("\n")) {
+        this.lineReady = false;
+        this.open = null;
+        this.commitTailIfEnded(text);
+      } else {
+        this.freeze();
+      }
+      return;
+    }
+    if (!force && this.exact && add) {
+      if (!this.lineReady) this.lineReady = LINE_READY.test(text.slice(text.lastIndexOf("\n", shownEnd - 1) + 1, shownEnd));
+      const word = lastWord(text.slice(Math.max(this.committedLen, shownEnd - 200), shownEnd));
+      const sink = plainAppendable(word, add, this.pending, this.lineReady) && textSink(this.tail);
+      if (sink) {
+        sink.append(add);
+        this.shownLen += add.length;
+        this.pending ||= PAIRED.test(add);
+        STATS.plainChars += add.length;
+        this.freeze();
+        return;
+      }
+      if (this.open && this.lineReady && !/[\n\r|]/.test(add) && !(add.includes("#") && /^H\d$/.test(this.open.sink.nodeName))
+        && this.affordable(text.length - this.open.start)) {
+        this.renderOpen(text);
+        return;
+      }
+    }
+    if (add.includes("\n") && this.commitTailIfEnded(text)) {
+      this.advance(text, force); // go on with what follows the committed block
+      return;
+    }
+    const src = text.slice(this.committedLen);
+    if (!force && !this.affordable(2 * src.length)) {
+      // over budget: show the new text as it is until a re-render is affordable
+      const more = src.slice(this.shownLen);
+      (textSink(this.tail) || this.tail).append(more);
+      this.shownLen += more.length;
+      this.exact = false;
+      this.open = null;
+      this.tailKind = null;
+      STATS.previews += 1;
+      STATS.plainChars += more.length;
+      this.view.settleLater();
+      return;
+    }
+    this.relex(src);
+  }
+
+  /**
+   * The tail is one block that a line break (heading, rule) or a blank line (paragraph,
+   * table, quote) has just ended: commit it as it is — its DOM is its rendering.
+   */
+  commitTailIfEnded(text) {
+    const kind = this.tailKind;
+    if (!kind || !this.exact) return false;
+    const shownEnd = this.committedLen + this.shownLen;
+    let i = shownEnd; // the end of the block's content: only blanks are shown after it
+    while (i > this.committedLen && /\s/.test(text[i - 1])) i--;
+    let j = i; // the end of the blank run that follows, in all the text we have
+    while (j < text.length && /\s/.test(text[j])) j++;
+    const blanks = text.slice(i, j);
+    const lines = blanks.split("\n").length - 1;
+    const ended = kind === "heading" || kind === "hr" ? lines >= 1
+      : (kind === "paragraph" || kind === "table" || kind === "blockquote") && lines >= 2;
+    // "<tag …>" becomes an HTML block only once its line ends: lex that one again
+    if (!ended || /^ {0,3}</.test(text.slice(this.committedLen, i))) return false;
+    const next = i + blanks.lastIndexOf("\n") + 1; // keep the next line's indentation
+    const sink = textSink(this.tail); // drop the blanks shown after the content
+    while (sink && sink.lastChild && sink.lastChild.nodeType === 3 && ONLY_WS.test(sink.lastChild.data)) {
+      sink.lastChild.remove();
+    }
+    this.committed.append(...this.tail.childNodes);
+    this.committedLen = next;
+    this.shownLen = Math.max(0, shownEnd - next);
+    if (this.shownLen > 0) this.tail.append(text.slice(next, shownEnd)); // shown blanks
+    this.tailKind = null;
+    this.open = null;
+    this.pending = false;
+    this.lineReady = false;
+    STATS.moved += 1;
+    return true;
+  }
+
+  /** Re-render the open inline part (after the last freeze point) from its source. */
+  renderOpen(text) {
+    const o = this.open;
+    STATS.openRenders += 1;
+    const src = text.slice(o.start);
+    while (o.marker.nextSibling) o.marker.nextSibling.remove();
+    o.sink.append(this.view.md.renderInline(src));
+    this.work += src.length;
+    this.shownLen = text.length - this.committedLen;
+    this.pending = showsOpenMarks(o.marker.nextSibling);
+    this.freeze();
+  }
+
+  /**
+   * Move the freeze point to the last space of the sink's trailing text node, if
+   * nothing before it is left open: the text after it then re-renders on its own.
+   */
+  freeze() {
+    if (this.pending || !this.exact) return;
+    const sink = this.open ? this.open.sink : textSink(this.tail);
+    const last = sink && sink.lastChild;
+    if (!last || last.nodeType !== 3) return;
+    const end = this.committedLen + this.shownLen;
+    const data = last.data;
+    const j = data.search(/\s\S*$/);
+    // the node must be the source's literal end (no escapes or entities in it)
+    if (j < 0 || this.block.text.slice(end - data.length, end) !== data) return;
+    const keep = j + 1;
+    if (keep < data.length) last.splitText(keep);
+    this.open = { sink, marker: last, start: end - (data.length - keep) };
+  }
+
+  /** Lex the open region, commit the blocks that can no longer change, re-render the rest. */
+  relex(src) {
+    const md = this.view.md;
+    // Trailing blanks are not rendered by some blocks ("## Title " → "Title"): lex
+    // without them and keep them as text, so appending "more" gives "Title more".
+    let core = src.replace(/[ \t]+$/, "");
+    // …unless that changes the last line's kind ("  - " is a list item, "  -" a rule)
+    if (!/\S\s+\S/.test(core.slice(core.lastIndexOf("\n") + 1))) core = src;
+    STATS.relexes += 1;
+    const tokens = md.lex(core);
+    this.work += core.length;
+    // A block is final once the next block's first line is complete (before that,
+    // "para\n#" may still become "para\n#hashtag", one paragraph). Commit up to the
+    // start of the last non-space token whose first line ended, if raws line up.
+    const lastNL = core.lastIndexOf("\n");
+    let off = 0;
+    let cut = 0;
+    let cutIndex = 0;
+    for (let k = 0; k < tokens.length; k++) {
+      const t = tokens[k];
+      if (k > 0 && t.type !== "space" && off <= lastNL) {
+        cut = off;
+        cutIndex = k;
+      }
+      if (!core.startsWith(t.raw, off)) break; // raw differs from the source: stop here
+      off += t.raw.length;
+      // Some blocks are final sooner: a heading, rule or closed fence once its line
+      // ended; a paragraph, table or quote once a blank line follows.
+      if (cutIndex === k && (t.type === "space" || isFinal(t, tokens[k + 1]))) {
+        cut = off;
+        cutIndex = k + 1;
+      }
+    }
+    if (cutIndex > 0) {
+      this.committed.append(md.render(tokens.slice(0, cutIndex), tokens.links, cut));
+      this.committedLen += cut;
+    }
+    this.renderTail(tokens.slice(cutIndex), tokens.links, src.slice(cut), core.length - cut);
+  }
+
+  /** Show `src` (the open region after the commits) in `tail`; `tokens` lex `src[0:n]`. */
+  renderTail(tokens, links, src, n) {
+    const md = this.view.md;
+    this.fence = null;
+    this.open = null;
+    this.exact = true;
+    this.shownLen = src.length;
+    this.lineReady = LINE_READY.test(src.slice(src.lastIndexOf("\n") + 1));
+    const nonSpace = tokens.filter((t) => t.type !== "space");
+    const only = nonSpace.length === 1 ? nonSpace[0] : null;
+    this.tailKind = only && only.type;
+    const open = only && only.type === "code" && FENCE_OPEN.exec(src);
+    if (open && !this.fenceClosed(src, open)) {
+      // An open code fence grows by appending text: no re-rendering of long code.
+      const code = h("code");
+      const lang = (open[2].trim().match(/^\S*/) || [""])[0];
+      if (lang) code.className = `language-${lang}`;
+      const pre = h("pre");
+      pre.append(code);
+      this.tail.replaceChildren(pre);
+      const start = this.committedLen + open[0].length;
+      this.fence = { ch: open[1][0], len: open[1].length, code, shown: start, line: start };
+      this.pending = false;
+      this.fenceUpdate(this.committedLen + src.length);
+      return;
+    }
+    this.tail.replaceChildren(md.render(tokens, links, n));
+    this.work += n;
+    if (n < src.length) {
+      const sink = textSink(this.tail);
+      if (sink) sink.append(src.slice(n));
+    }
+    this.pending = showsOpenMarks(this.tail.firstChild);
+    this.freeze();
+  }
+
+  fenceClosed(src, open) {
+    const lines = src.slice(open[0].length).split("\n");
+    lines.pop(); // the last line is incomplete (or empty)
+    return lines.some((l) => this.isClosing(l, open[1][0], open[1].length));
+  }
+
+  isClosing(line, ch, len) {
+    const m = MAYBE_FENCE_CLOSE.exec(line);
+    return !!m && m[1][0] === ch && m[1].length >= len;
+  }
+
+  /** Append new code (up to `limit`) to the open fence; false when it closed (re-lex then). */
+  fenceUpdate(limit) {
+    const f = this.fence;
+    const text = this.block.text.slice(0, limit);
+    let nl;
+    while ((nl = text.indexOf("\n", f.line)) !== -1) {
+      if (this.isClosing(text.slice(f.line, nl), f.ch, f.len)) {
+        this.fence = null;
+        return false;
+      }
+      f.line = nl + 1;
+    }
+    // hold back a last line that may turn out to be the closing fence
+    const upTo = MAYBE_FENCE_CLOSE.test(text.slice(f.line)) ? f.line : text.length;
+    if (upTo > f.shown) {
+      const add = text.slice(f.shown, upTo);
+      f.code.append(add);
+      STATS.plainChars += add.length;
+      f.shown = upTo;
+    }
+    this.shownLen = f.shown - this.committedLen;
+    return true;
+  }
+
+  commitAll() {
+    const src = this.block.text.slice(this.committedLen);
+    this.fence = null;
+    this.open = null;
+    if (src) {
+      const tokens = this.view.md.lex(src);
+      this.committed.append(this.view.md.render(tokens, tokens.links, src.length));
+      this.committedLen += src.length;
+    }
+    this.tail.replaceChildren();
+    this.shownLen = 0;
+    this.exact = true;
+    this.pending = false;
+    this.tailKind = null;
+  }
+}
+
+class ThinkingItem {
+  constructor(view, block) {
+    this.block = block;
+    this.rev = block.rev;
+    const redacted = block.type === "redacted_thinking";
+    this.el = h("details", "cw-block cw-thinking");
+    this.label = h("span", "cw-thinking-label", redacted ? "Thinking (redacted)" : "Thinking…");
+    const summary = h("summary");
+    summary.append(this.label);
+    this.body = h("div", "cw-thinking-body");
+    this.el.append(summary, this.body);
+    this.el.open = !block.done && !redacted;
+    this.shown = 0;
+    this.wasDone = block.done;
+    this.redacted = redacted;
+  }
+
+  update() {
+    const b = this.block;
+    if (!this.redacted && b.text.length > this.shown) {
+      this.body.append(b.text.slice(this.shown)); // a text node: never HTML
+      this.shown = b.text.length;
+    }
+    if (b.done !== this.wasDone) {
+      this.wasDone = b.done;
+      this.el.open = !b.done && !this.redacted; // collapse once when done
+    }
+    if (!this.redacted) {
+      // an empty thinking text means the API omitted it (display: "omitted")
+      this.label.textContent = !b.done ? "Thinking…" : b.text ? "Thinking" : "Thinking (omitted)";
+    }
+  }
+}
+
+/**
+ * A tool call (`tool_use` and the other SDK block types that travel as it: its JSON
+ * input grows as text, then is pretty-printed) or a `tool_result` (a tool that ran
+ * between two requests: its result as text; an error is marked as one).
+ */
+class ToolItem {
+  constructor(view, block) {
+    this.block = block;
+    this.rev = block.rev;
+    this.result = block.type === "tool_result";
+    const kind = !this.result ? "cw-tool-call" : block.isError ? "cw-tool-result cw-tool-error" : "cw-tool-result";
+    this.el = h("div", `cw-block cw-tool ${kind}`);
+    const label = !this.result ? "Tool call" : block.isError ? "Tool error" : "Tool result";
+    const head = h("div", "cw-tool-head");
+    head.append(h("span", "cw-tool-label", label), h("span", "cw-tool-name", block.name || "tool"));
+    this.state = h("span", "cw-tool-state");
+    head.append(this.state);
+    this.pre = h("pre", "cw-tool-input");
+    this.el.append(head, this.pre);
+    this.shown = 0;
+    this.pretty = false;
+  }
+
+  update() {
+    const b = this.block;
+    if (b.done && !this.pretty) {
+      let value = this.result ? undefined : b.input;
+      if (value == null && b.text) {
+        try {
+          value = JSON.parse(b.text);
+        } catch {
+          value = undefined;
+        }
+      }
+      const json = value !== undefined && (!this.result || (value !== null && typeof value === "object"));
+      this.pre.textContent = json ? JSON.stringify(value ?? {}, null, 2) : b.text;
+      this.pretty = true;
+      this.state.textContent = "";
+      return;
+    }
+    if (!b.done) {
+      if (this.pretty) {
+        this.pre.textContent = "";
+        this.shown = 0;
+        this.pretty = false;
+      }
+      if (b.text.length > this.shown) {
+        this.pre.append(b.text.slice(this.shown));
+        this.shown = b.text.length;
+      }
+      this.state.textContent = "…";
+    }
+  }
+}
+
+function makeItem(view, block) {
+  if (block.type === "text") return new TextItem(view, block);
+  if (block.type === "thinking" || block.type === "redacted_thinking") return new ThinkingItem(view, block);
+  return new ToolItem(view, block);
+}
+
+function formatElapsed(s) {
+  if (s < 60) return `${s.toFixed(1)} s`;
+  const m = Math.floor(s / 60);
+  return `${m} min ${String(Math.floor(s % 60)).padStart(2, "0")} s`;
+}
+
+class View {
+  constructor(answer, el, md) {
+    this.answer = answer;
+    this.md = md;
+    this.items = [];
+    this.frame = 0;
+    this.forceNext = false;
+    this.ticker = 0;
+    this.settleTimer = 0;
+    this.stopClickedAt = 0;
+
+    this.root = h("div", "cw-root");
+    this.bar = h("div", "cw-bar");
+    this.bar.setAttribute("role", "status");
+    this.spinner = h("span", "cw-spinner");
+    this.spinner.setAttribute("aria-hidden", "true");
+    this.stateEl = h("span", "cw-state");
+    this.modelEl = h("span", "cw-model");
+    this.tokensEl = h("span", "cw-tokens");
+    this.elapsedEl = h("span", "cw-elapsed");
+    this.rateEl = h("span", "cw-rate");
+    this.stopReasonEl = h("span", "cw-stop-reason");
+    this.retryEl = h("span", "cw-retry");
+    this.stopBtn = h("button", "cw-stop", "Stop");
+    this.stopBtn.type = "button";
+    this.stopBtn.title = "Stop the stream and keep the partial answer";
+    this.stopBtn.addEventListener("click", () => this.onStop());
+    const info = h("span", "cw-info");
+    info.append(this.stateEl, this.retryEl, this.modelEl, this.tokensEl, this.elapsedEl, this.rateEl,
+      this.stopReasonEl);
+    this.bar.append(this.spinner, info, this.stopBtn);
+    this.blocksEl = h("div", "cw-blocks");
+    this.errorEl = h("div", "cw-error");
+    this.errorEl.setAttribute("role", "alert");
+    this.errorEl.hidden = true;
+    this.root.append(this.bar, this.blocksEl, this.errorEl);
+    el.classList.add("claude-widgets-streamview");
+    el.replaceChildren(this.root);
+    this.flush(true);
+  }
+
+  schedule(force = false) {
+    this.forceNext ||= force;
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      const f = this.forceNext;
+      this.forceNext = false;
+      this.flush(f);
+    });
+  }
+
+  settleLater() {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => this.schedule(true), SETTLE_MS);
+  }
+
+  /** Bring the DOM up to date with the model-level answer (at most once per frame). */
+  flush(force) {
+    const a = this.answer;
+    const blocks = a.blocks;
+    force ||= FINAL.has(a.status.state);
+    let i = 0;
+    while (i < blocks.length && i < this.items.length && this.items[i].block === blocks[i]
+      && this.items[i].rev === blocks[i].rev) i++;
+    for (const gone of this.items.splice(i)) gone.el.remove();
+    for (; i < blocks.length; i++) {
+      const item = makeItem(this, blocks[i]);
+      this.items.push(item);
+      this.blocksEl.append(item.el);
+    }
+    let chars = 0;
+    for (const item of this.items) {
+      item.update(force);
+      chars += item.block.text.length;
+    }
+    this.root.dataset.cwTextChars = String(chars);
+    this.root.dataset.cwSeq = String(a.seq);
+    this.root.dataset.cwRenderedChars = String(STATS.renderedChars);
+    this.updateStatus();
+  }
+
+  updateStatus() {
+    const a = this.answer;
+    const s = a.status;
+    const state = s.state || "idle";
+    const active = ACTIVE.has(state);
+    this.root.dataset.cwState = state;
+    this.root.classList.toggle("cw-active", active);
+    this.root.dataset.cwResync = a.waiting ? "1" : "0";
+    this.stateEl.textContent = STATE_LABEL[state] || state;
+    this.modelEl.textContent = s.model || "";
+    const inTok = s.input_tokens | 0;
+    const outTok = s.output_tokens | 0;
+    this.tokensEl.textContent = inTok || outTok ? `in ${inTok} · out ${outTok} tokens` : "";
+    const elapsed = a.elapsed();
+    this.elapsedEl.textContent = state === "idle" ? "" : formatElapsed(elapsed);
+    this.rateEl.textContent = outTok > 1 && elapsed > 0.2 ? `${(outTok / elapsed).toFixed(1)} tok/s` : "";
+    this.stopReasonEl.textContent = s.stop_reason ? `stop: ${s.stop_reason}` : "";
+    if (state === "retrying" && s.retry) {
+      const r = s.retry;
+      const left = Math.max(0, (Number(r.delay) || 0) - (performance.now() - a.statusAt) / 1000);
+      this.retryEl.textContent =
+        `retrying in ${Math.ceil(left)}s (attempt ${r.attempt}/${r.max_attempts})` + (r.reason ? ` — ${r.reason}` : "");
+    } else {
+      this.retryEl.textContent = a.waiting ? "resyncing…" : "";
+    }
+    if (state === "error" && s.error) {
+      this.errorEl.textContent = s.error;
+      this.errorEl.hidden = false;
+    } else {
+      this.errorEl.hidden = true;
+    }
+    const stopping = a.stopSent && performance.now() - this.stopClickedAt < 5000;
+    this.stopBtn.disabled = !active || stopping;
+    this.stopBtn.textContent = stopping && active ? "Stopping…" : "Stop";
+    if (active && !this.ticker) {
+      this.ticker = setInterval(() => this.updateStatus(), 100);
+    } else if (!active && this.ticker) {
+      clearInterval(this.ticker);
+      this.ticker = 0;
+    }
+  }
+
+  onStop() {
+    const a = this.answer;
+    if (!ACTIVE.has(a.status.state)) return;
+    a.stopSent = true;
+    this.stopClickedAt = performance.now();
+    a.model.send({ k: "stop" });
+    for (const v of a.views) {
+      v.stopClickedAt = this.stopClickedAt;
+      v.updateStatus();
+    }
+  }
+
+  destroy() {
+    cancelAnimationFrame(this.frame);
+    clearInterval(this.ticker);
+    clearTimeout(this.settleTimer);
+  }
+}
+
+// ------------------------------------------------------------------ anywidget entry
+
+/** Internals, for tests/browser/test_view_unit.py (anywidget only uses the default export). */
+export const __test__ = { loadVendor, Answer, View, plainAppendable, textSink, STATS, inflate };
+
+// A function default export: anywidget calls it once per widget model, so `answer`
+// below is per model and shared by all of that model's views.
+export default () => {
+  const vendor = loadVendor();
+  let answer = null;
+  return {
+    get _answer() {
+      return answer; // for tests
+    },
+    initialize({ model }) {
+      answer = new Answer(model);
+      model.on("msg:custom", (msg) => answer.onMessage(msg));
+      model.on("change:snapshot", () => answer.onSnapshot());
+      model.on("change:status", () => answer.onStatus());
+      answer.onSnapshot();
+    },
+    async render({ model, el }) {
+      if (!answer) answer = new Answer(model); // initialize() not called (very old anywidget)
+      let md = null;
+      try {
+        md = await vendor;
+      } catch (err) {
+        console.error("[claude-widgets] could not load the Markdown renderer; showing plain text", err);
+      }
+      const view = new View(answer, el, md);
+      answer.views.add(view);
+      return () => {
+        answer.views.delete(view);
+        view.destroy();
+      };
+    },
+  };
+};

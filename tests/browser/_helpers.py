@@ -1,0 +1,175 @@
+"""Helpers for the browser tests: drive a notebook in a tab, and build the cells they run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .conftest import JupyterServer
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+"""Where every browser test leaves a screenshot of its tab (gitignored)."""
+
+
+class Notebook:
+    """A notebook written into a server's root, opened in ``page``."""
+
+    def __init__(self, server: JupyterServer, page: Any, name: str, cells: list[str]) -> None:
+        self.server = server
+        self.page = page
+        self.name = server.write_notebook(name, cells)
+
+    def open(self) -> Notebook:
+        self.page.goto(self.server.url(self.name))
+        self.page.wait_for_function(
+            """(name) => {
+                const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+                const k = w && w.context && w.context.path.endsWith(name) && w.sessionContext.session
+                    && w.sessionContext.session.kernel;
+                return !!k && k.connectionStatus === 'connected' && k.status === 'idle';
+            }""",
+            arg=self.name,
+            timeout=60_000,
+        )
+        self.panel = "#" + self.page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
+        self.page.wait_for_selector(f"{self.panel} .jp-Cell", timeout=60_000)
+        return self
+
+    def run_all(self) -> Notebook:
+        self.page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        return self
+
+    def save(self) -> None:
+        self.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        self.page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty")
+
+    def wait_idle(self, timeout: float = 60_000) -> None:
+        """Wait until every cell has run (no `[*]` prompt) and the kernel is idle."""
+        self.page.wait_for_function(
+            """() => {
+                const w = window.jupyterapp.shell.currentWidget;
+                const k = w.sessionContext.session.kernel;
+                const busy = [...w.node.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'));
+                return k.status === 'idle' && !busy;
+            }""",
+            timeout=timeout,
+        )
+
+    def output(self, cell: int) -> Any:
+        return self.page.locator(f"{self.panel} .jp-Cell").nth(cell).locator(".jp-OutputArea")
+
+    def view(self, cell: int) -> Any:
+        """The StreamView root in cell ``cell``'s output."""
+        return self.output(cell).locator(".cw-root").first
+
+    def state(self, cell: int) -> str:
+        return str(self.view(cell).get_attribute("data-cw-state"))
+
+    def wait_state(self, cell: int, states: str | tuple[str, ...], timeout: float = 60_000) -> str:
+        states = (states,) if isinstance(states, str) else states
+        self.view(cell).wait_for(timeout=timeout)
+        handle = self.view(cell).element_handle()
+        self.page.wait_for_function(
+            "([el, states]) => states.includes(el.dataset.cwState)", arg=[handle, list(states)], timeout=timeout)
+        return self.state(cell)
+
+    def wait_text(self, cell: int, text: str, timeout: float = 60_000) -> None:
+        from playwright.sync_api import expect
+
+        expect(self.output(cell)).to_contain_text(text, timeout=timeout)
+
+    def stats(self) -> dict[str, int]:
+        return dict(self.page.evaluate("() => ({...window.__claudeWidgetsStats})"))
+
+    def execute(self, code: str, timeout: float = 30_000) -> str:
+        """Run ``code`` in the notebook's kernel (not in a cell); return its stdout."""
+        return str(self.page.evaluate(
+            """async ([code, timeout]) => {
+                const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+                const future = k.requestExecute({code, store_history: false});
+                let out = '';
+                future.onIOPub = (m) => {
+                    if (m.header.msg_type === 'stream') out += m.content.text;
+                    if (m.header.msg_type === 'error') out += m.content.ename + ': ' + m.content.evalue;
+                };
+                await Promise.race([future.done, new Promise((_, no) => setTimeout(() => no(new Error('timeout')), timeout))]);
+                return out;
+            }""", [code, timeout]))
+
+    def start_sampling(self, cell: int, every_ms: int = 25) -> None:
+        """Record (time, state, text chars, text) of cell ``cell``'s view every ``every_ms``."""
+        self.view(cell).wait_for()
+        self.page.evaluate(
+            """([el, every]) => {
+                window.__cwSamples = [];
+                window.__cwSampler = setInterval(() => {
+                    const t = el.querySelector('.cw-blocks');
+                    window.__cwSamples.push({t: performance.now(), state: el.dataset.cwState,
+                        chars: Number(el.dataset.cwTextChars || 0), shown: t ? t.textContent.length : 0,
+                        thinkingOpen: !!el.querySelector('details.cw-thinking[open]'),
+                        tool: (el.querySelector('.cw-tool-input') || {}).textContent || null});
+                }, every);
+            }""", [self.view(cell).element_handle(), every_ms])
+
+    def stop_sampling(self) -> list[dict[str, Any]]:
+        self.page.wait_for_timeout(200)  # a few samples of the final state
+        return list(self.page.evaluate("() => { clearInterval(window.__cwSampler); return window.__cwSamples; }"))
+
+
+# Cells shared by the tests: an offline Messages API server in the kernel, and a client.
+def setup_cell(delay_ms: float = 20) -> str:
+    return f"""\
+import anthropic, claude_widgets
+from claude_widgets.server import OfflineServer
+try:
+    from claude_widgets import stream
+except ImportError:
+    from claude_widgets._stream import stream
+srv = OfflineServer(delay_ms={delay_ms}).start()
+client = anthropic.Anthropic(base_url=srv.base_url, api_key="offline", max_retries=0)
+MODEL = claude_widgets.DEFAULT_MODEL
+print("ready")"""
+
+
+def stream_cell(prompt: str = "hello", *, scenario: str | None = None, fault: str | None = None,
+                max_tokens: int = 2048, model: str = "MODEL", extra: str = "") -> str:
+    headers = {}
+    if scenario:
+        headers["x-offline-scenario"] = scenario
+    if fault:
+        headers["x-offline-fault"] = fault
+    return (f"view = stream(client, model={model}, max_tokens={max_tokens}, "
+            f"messages=[{{'role': 'user', 'content': {prompt!r}}}], extra_headers={headers!r}{extra})")
+
+
+# What must never appear inside a view, whatever the model says.
+XSS_CHECK_JS = """(root) => {
+    const bad = [];
+    const forbidden = 'script,iframe,frame,object,embed,form,input,button:not(.cw-stop),textarea,select,'
+        + 'style,link,meta,base,img,svg,math,video,audio,source,template,details:not(.cw-thinking)';
+    for (const el of root.querySelectorAll(forbidden)) bad.push('element <' + el.nodeName.toLowerCase() + '>');
+    for (const el of root.querySelectorAll('*')) {
+        for (const a of el.attributes) {
+            const name = a.name.toLowerCase();
+            if (name.startsWith('on')) bad.push('attribute ' + name + ' on <' + el.nodeName.toLowerCase() + '>');
+            if (name === 'style' || name === 'srcdoc' || name === 'formaction' || name === 'action')
+                bad.push('attribute ' + name);
+            if (name === 'href' || name === 'src' || name === 'xlink:href') {
+                const url = new URL(a.value, location.href);
+                if (!['http:', 'https:', 'mailto:'].includes(url.protocol)) bad.push(name + '=' + a.value);
+            }
+        }
+    }
+    for (const a of root.querySelectorAll('a[href]')) {
+        if (a.target !== '_blank' || a.rel !== 'noopener noreferrer') bad.push('link without target/rel: ' + a.outerHTML);
+    }
+    if (getComputedStyle(document.body).display === 'none') bad.push('a <style> payload hid the page');
+    return bad;
+}"""
+
+
+def xss_findings(view: Any) -> list[str]:
+    """Injected elements or attributes found in a view (a locator of its root)."""
+    return list(view.evaluate(XSS_CHECK_JS))

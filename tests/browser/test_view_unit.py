@@ -1,0 +1,364 @@
+"""view.js on its own in Chromium, against a fake anywidget model: rendering and protocol logic.
+
+Fast (no Jupyter), so the incremental Markdown renderer can be checked against a full
+render after every chunk, for many documents and chunkings, and the protocol's edge
+cases (lost messages, snapshots, late views) can be staged exactly.
+
+Known limitation, hence not in TRICKY: a reference-style link definition that arrives
+*after* the paragraph using it was committed does not turn that paragraph's
+``[text][ref]`` into a link (committed blocks are never re-rendered).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from claude_widgets._esm import build_esm
+from claude_widgets.server import _scenarios
+
+pytestmark = pytest.mark.browser
+
+HARNESS = (Path(__file__).parent / "harness.js").read_text()
+
+TRICKY = """\
+para one with **bold** and *em* and `code` and a [link](https://example.com).
+para\n#hashtag continues the paragraph\n
+# Heading one #
+## Title with trailing spaces   \n
+Setext heading
+===
+
+- item one
+- item **two**
+  - nested *three*
+1. first
+2. second
+
+10) tenth
+
+> quote line
+continued lazily
+
+| a | b |
+|---|:-:|
+| 1 | 2 |
+| 3 | 4 |
+plain row
+
+```python
+def f(x):
+    return x * 2  # `not` **markup**
+```
+
+~~~
+tilde fence
+~~~
+
+    indented code
+
+***
+
+Autolinks: www.example.com and https://example.org/x and mail me@example.com.
+snake_case_word and 2*3*4 and a * b and __under__score and ~~strike~~.
+Entities &amp; &copy; < not a tag > and <b>bold html</b> inline.
+<div>
+block html
+</div>
+
+[r]: https://example.com/ref
+
+[ref link][r] and ![alt text](https://example.com/i.png)
+
+- [ ] task
+- [x] done task
+
+Line with hard break  
+next line\\
+after backslash break. End
+"""
+
+
+def _long_answer() -> str:
+    class _Req:
+        max_tokens = 6000
+
+    class _Ctx:
+        request = _Req()
+
+    return _scenarios._long_markdown(_Ctx())  # type: ignore[arg-type]
+
+
+DOCS = {
+    "tour": _scenarios.MARKDOWN_TOUR,
+    "xss": _scenarios.XSS,
+    "story": _scenarios.STORY,
+    "tricky": TRICKY,
+    "long": _long_answer()[:6000],
+}
+
+
+@pytest.fixture
+def unit(page: Any) -> Iterator[Any]:
+    page.goto("about:blank")
+    page.evaluate("src => import(URL.createObjectURL(new Blob([src], {type: 'text/javascript'})))"
+                  ".then(m => { window.cw = m; })", build_esm())
+    page.add_script_tag(content=HARNESS)
+    yield page
+
+
+def snapshot_bytes(seq: int, blocks: list[dict[str, Any]]) -> list[int]:
+    full = [{"type": "text", "text": "", "name": None, "id": None, "input": None, "done": False, **b}
+            for b in blocks]
+    return list(zlib.compress(json.dumps({"seq": seq, "blocks": full}).encode()))
+
+
+@pytest.mark.parametrize("doc", sorted(DOCS))
+@pytest.mark.parametrize("chunking", ["1", "3", "random"])
+def test_incremental_render_matches_full_render(unit: Any, doc: str, chunking: str) -> None:
+    text = DOCS[doc]
+    if chunking == "random":
+        rng = random.Random(doc)
+        sizes = [rng.randint(1, 24) for _ in range(500)]
+    else:
+        sizes = [int(chunking)]
+    result = unit.evaluate("([t, s]) => cwStreamCompare(t, s)", [text, sizes])
+    assert result["mismatches"] == [], json.dumps(result["mismatches"], indent=1)
+    assert result["finalOk"], (result["finalGot"], result["finalWant"])
+
+
+def test_render_work_is_linear_in_the_answer(unit: Any) -> None:
+    """A long answer trickling in 6 characters at a time costs ≤ 3× its length in rendering."""
+    text = _long_answer()[:30000]
+    result = unit.evaluate("([t, s]) => cwStreamCompare(t, s, {compare: false})", [text, [6]])
+    stats = result["stats"]
+    print(len(text), stats)
+    assert result["finalOk"]
+    assert stats["renderedChars"] <= 3 * len(text), stats
+    assert stats["lexedChars"] <= 4 * len(text), stats
+
+
+def test_code_fence_grows_without_rerendering(unit: Any) -> None:
+    code = "```python\n" + "".join(f"x{i} = {i} * 2  # **not markup** <b>\n" for i in range(400)) + "```\n"
+    result = unit.evaluate("([t, s]) => cwStreamCompare(t, s, {compare: false})", [code, [7]])
+    stats = result["stats"]
+    assert result["finalOk"]
+    assert stats["renderedChars"] <= 2 * len(code), stats
+
+
+def _setup(unit: Any, views: int = 1) -> None:
+    unit.evaluate(f"""async () => {{
+        window.h = (await cwHarness()).initialize();
+        for (let i = 0; i < {views}; i++) await h.addView();
+    }}""")
+
+
+def test_seq_gap_sends_one_resync_then_snapshot_recovers(unit: Any) -> None:
+    _setup(unit)
+    unit.evaluate("""async () => {
+        h.ops([["start", 0, {type: "text"}], ["append", 0, 0, "Hello "]], 1);
+        h.ops([["append", 0, 6, "lost "]], 2);  // pretend seq 2 is delivered...
+        await h.settle();
+    }""")
+    # ...then seq 4 arrives without 3 (which appended "again "): a gap
+    unit.evaluate("""async () => {
+        h.ops([["append", 0, 17, "world"]], 4);
+        h.ops([["append", 0, 22, "!"]], 5);
+        await h.settle();
+    }""")
+    sent = unit.evaluate("() => h.sent")
+    assert sent == [{"k": "resync", "have_seq": 2}]
+    assert unit.evaluate("() => h.views[0].querySelector('.cw-root').dataset.cwResync") == "1"
+    # the kernel answers with a snapshot at seq 4; the held seq 5 applies on top
+    unit.evaluate("async (b) => { h.setSnapshot(b); await h.settle(); }",
+                  snapshot_bytes(4, [{"text": "Hello lost again world"}]))
+    text = unit.evaluate("() => h.views[0].querySelector('.cw-text').textContent")
+    assert text.strip() == "Hello lost again world!"
+    assert unit.evaluate("() => h.answer().seq") == 5
+    assert unit.evaluate("() => h.sent.length") == 1
+
+
+def test_offset_mismatch_sends_resync(unit: Any) -> None:
+    _setup(unit)
+    unit.evaluate("""async () => {
+        h.ops([["start", 0, {type: "text"}], ["append", 0, 0, "abc"]]);
+        h.ops([["append", 0, 5, "xyz"]]);  // offset 5, but we have 3 characters
+        await h.settle();
+    }""")
+    assert unit.evaluate("() => h.sent") == [{"k": "resync", "have_seq": 1}]
+
+
+def test_messages_before_any_view_and_late_views_agree(unit: Any) -> None:
+    unit.evaluate("""async () => {
+        window.h = (await cwHarness()).initialize();
+        h.ops([["start", 0, {type: "thinking"}], ["append", 0, 0, "Let me think <b>hard</b>."], ["stop", 0, null],
+               ["start", 1, {type: "text"}], ["append", 1, 0, "## Answer\\n\\nIt is **42**."]]);
+        await h.settle();
+        await h.addView();
+        h.ops([["append", 1, 25, " Done."]]);
+        await h.settle();
+        await h.addView();
+        await h.settle();
+    }""")
+    html = unit.evaluate("() => h.views.map(v => v.querySelector('.cw-blocks').innerHTML)")
+    assert html[0] == html[1]
+    assert "<h2>Answer</h2>" in html[0]
+    assert "<strong>42</strong>" in html[0]
+    # thinking is text, collapsed once done
+    thinking = unit.evaluate("() => [h.views[1].querySelector('details.cw-thinking').open,"
+                             " h.views[1].querySelector('.cw-thinking-body').textContent,"
+                             " h.views[1].querySelectorAll('.cw-thinking b').length]")
+    assert thinking == [False, "Let me think <b>hard</b>.", 0]
+
+
+def test_view_created_from_snapshot_only(unit: Any) -> None:
+    """A reloaded page: no ops, just the saved `snapshot` trait and the final status."""
+    snap = snapshot_bytes(7, [{"text": "# Saved\n\nanswer", "done": True}])
+    unit.evaluate("""async (b) => {
+        window.h = await cwHarness({status: {state: "done", output_tokens: 5, elapsed: 1.5},
+                                    snapshot: new DataView(new Uint8Array(b).buffer)});
+        h.initialize();
+        await h.addView();
+        await h.settle();
+        h.ops([["append", 0, 3, "old"]], 6);  // an op the snapshot already holds: ignored
+        await h.settle();
+    }""", snap)
+    html = unit.evaluate("() => h.views[0].querySelector('.cw-text').innerHTML")
+    assert "<h1>Saved</h1>" in html and "old" not in html
+    assert unit.evaluate("() => h.sent") == []
+    assert unit.evaluate("() => h.views[0].querySelector('.cw-root').dataset.cwState") == "done"
+
+
+def test_reset_drops_blocks(unit: Any) -> None:
+    _setup(unit)
+    unit.evaluate("""async () => {
+        h.ops([["start", 0, {type: "text"}], ["append", 0, 0, "first attempt"]]);
+        await h.settle();
+        h.ops([["reset"], ["start", 0, {type: "text"}], ["append", 0, 0, "second attempt"]]);
+        await h.settle();
+    }""")
+    assert unit.evaluate("() => h.views[0].querySelector('.cw-blocks').textContent").strip() == "second attempt"
+
+
+def test_tool_input_grows_as_text_then_pretty(unit: Any) -> None:
+    _setup(unit)
+    unit.evaluate("""async () => {
+        h.ops([["start", 0, {type: "tool_use", name: "get_weather", id: "toolu_1"}],
+               ["append", 0, 0, '{"city": "<img src=x onerror=alert(1)>",']]);
+        await h.settle();
+    }""")
+    assert unit.evaluate("() => h.views[0].querySelector('.cw-tool-input').textContent") == \
+        '{"city": "<img src=x onerror=alert(1)>",'
+    unit.evaluate("""async () => {
+        h.ops([["append", 0, 40, ' "unit": "C"}'], ["stop", 0, {city: "<img src=x onerror=alert(1)>", unit: "C"}]]);
+        await h.settle();
+    }""")
+    shown = unit.evaluate("() => h.views[0].querySelector('.cw-tool-input').textContent")
+    assert shown == json.dumps({"city": "<img src=x onerror=alert(1)>", "unit": "C"}, indent=2)
+    assert unit.evaluate("() => h.views[0].querySelectorAll('img').length") == 0
+    assert unit.evaluate("() => h.views[0].querySelector('.cw-tool-name').textContent") == "get_weather"
+
+
+def test_status_line_and_stop_button(unit: Any) -> None:
+    _setup(unit)
+    unit.evaluate("""async () => {
+        h.setStatus({state: "streaming", model: "claude-test", input_tokens: 12, output_tokens: 1, elapsed: 2.0});
+        await h.settle();
+    }""")
+    bar = unit.evaluate("() => h.views[0].querySelector('.cw-bar').textContent")
+    assert "Streaming" in bar and "claude-test" in bar and "in 12" in bar
+    unit.evaluate("() => h.views[0].querySelector('.cw-stop').click()")
+    assert unit.evaluate("() => h.sent") == [{"k": "stop"}]
+    assert unit.evaluate("() => h.views[0].querySelector('.cw-stop').disabled") is True
+    unit.evaluate("""async () => {
+        h.setStatus({state: "retrying", retry: {attempt: 2, max_attempts: 4, delay: 3, reason: "Overloaded (529)"}});
+        await h.settle();
+    }""")
+    bar = unit.evaluate("() => h.views[0].querySelector('.cw-bar').textContent")
+    assert "retrying in 3s (attempt 2/4) — Overloaded (529)" in bar
+    unit.evaluate("""async () => {
+        h.setStatus({state: "error", error: "Overloaded (529): Overloaded", retry: null});
+        await h.settle();
+    }""")
+    err = unit.evaluate("() => { const e = h.views[0].querySelector('.cw-error'); return [e.hidden, e.textContent]; }")
+    assert err == [False, "Overloaded (529): Overloaded"]
+    assert unit.evaluate("() => h.views[0].querySelector('.cw-stop').disabled") is True
+
+
+# Classic payloads, one paragraph each; the `visible` part must show as text.
+XSS_PAYLOADS = [
+    ("<script>alert(1)</script>", "<script>alert(1)</script>"),
+    ("<img src=x onerror=alert(2)>", "<img src=x onerror=alert(2)>"),
+    ("<svg onload=alert(3)><circle r=5/></svg>", "<svg onload=alert(3)>"),
+    ("<svg><script>alert(4)</script></svg>", "<svg><script>alert(4)</script></svg>"),
+    ('<iframe srcdoc="<script>alert(5)</script>"></iframe>', "<iframe srcdoc="),
+    ('<iframe src="javascript:alert(6)"></iframe>', '<iframe src="javascript:alert(6)">'),
+    ("<style>body { display: none !important }</style>", "<style>body"),
+    ('<a href="javascript:alert(7)">html link</a>', '<a href="javascript:alert(7)">'),
+    ("[md link](javascript:alert(8))", "md link"),
+    ("[md link two](JaVaScRiPt:alert(9))", "md link two"),
+    ('<details open ontoggle="alert(10)"><summary>s</summary>x</details>', "ontoggle="),
+    ('<math><mtext><table><mglyph><style><img src=x onerror="alert(11)"></style></mglyph></table></mtext></math>',
+     "<mglyph>"),
+    ('<form action="javascript:alert(12)"><button>go</button></form>', "<form action="),
+    ('<object data="javascript:alert(13)"></object>', "<object data="),
+    ('<embed src="javascript:alert(14)">', "<embed src="),
+    ("<body onload=alert(15)>", "<body onload=alert(15)>"),
+    ("<input autofocus onfocus=alert(16)>", "<input autofocus onfocus=alert(16)>"),
+    ('<a href="jav&#x09;ascript:alert(17)">tab link</a>', "tab link"),
+    ("[entity link](jav&#x61;script:alert(18))", "entity link"),
+    ("![image](javascript:alert(19))", "[image: image]"),
+    ('<meta http-equiv="refresh" content="0;url=javascript:alert(20)">', "http-equiv"),
+    ("[data link](data:text/html;base64,PHNjcmlwdD5hbGVydCgyMSk8L3NjcmlwdD4=)", "data link"),
+    ("[vb link](vbscript:msgbox(22))", "vb link"),
+    ('<p style="background:url(javascript:alert(23))" onclick="alert(24)">styled</p>', 'onclick="alert(24)"'),
+    ("`<img src=x onerror=alert(25)>` as inline code", "<img src=x onerror=alert(25)>"),
+]
+
+
+@pytest.mark.parametrize("sizes", [[1], [4], [9, 2, 17]], ids=["1", "4", "mixed"])
+def test_xss_payloads_inert_while_streaming(unit: Any, page_events: Any, sizes: list[int]) -> None:
+    """Every payload stays text at every step of the stream, not only at the end."""
+    from ._helpers import XSS_CHECK_JS
+
+    text = "Payloads:\n\n" + "\n\n".join(p for p, _ in XSS_PAYLOADS) + "\n\nEnd."
+    result = unit.evaluate("([t, s, probe]) => cwStreamCompare(t, s, {compare: false, probe})",
+                           [text, sizes, XSS_CHECK_JS])
+    unit.wait_for_timeout(300)  # let any handler that slipped through fire
+    assert result["probed"] == []
+    assert page_events.dialogs == []
+    for _, visible in XSS_PAYLOADS:
+        assert visible in result["shownText"], visible
+    assert result["finalOk"]
+
+
+def test_tool_result_and_omitted_thinking(unit: Any) -> None:
+    _setup(unit)
+    unit.evaluate("""async () => {
+        h.ops([["start", 0, {type: "thinking"}], ["stop", 0, null],
+               ["start", 1, {type: "tool_result", name: "get_weather", id: "toolu_1"}],
+               ["append", 1, 0, "<b>18 °C</b>, sunny"], ["stop", 1, null],
+               ["start", 2, {type: "tool_result", name: "get_time", id: "toolu_2", is_error: true}],
+               ["append", 2, 0, "timeout"], ["stop", 2, null]]);
+        await h.settle();
+    }""")
+    got = unit.evaluate("""() => {
+        const v = h.views[0];
+        const tools = [...v.querySelectorAll('.cw-tool')];
+        return {thinking: v.querySelector('.cw-thinking-label').textContent,
+                tools: tools.map(t => [t.className, t.querySelector('.cw-tool-label').textContent,
+                                       t.querySelector('.cw-tool-input').textContent]),
+                bold: v.querySelectorAll('.cw-tool b').length};
+    }""")
+    assert got["thinking"] == "Thinking (omitted)"
+    assert got["tools"] == [
+        ["cw-block cw-tool cw-tool-result", "Tool result", "<b>18 °C</b>, sunny"],
+        ["cw-block cw-tool cw-tool-result cw-tool-error", "Tool error", "timeout"],
+    ]
+    assert got["bold"] == 0

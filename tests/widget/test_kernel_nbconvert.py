@@ -1,0 +1,96 @@
+"""A notebook run by nbclient and converted by ``jupyter nbconvert --to html`` shows the answer.
+
+Without saved widget state nbconvert falls back to the output's ``text/markdown``: the
+answer is in the HTML as rendered Markdown. With widget state (nbclient's default) it
+embeds the widget instead; the answer is then in the saved ``snapshot`` the widget's
+JavaScript renders from (zlib + base64 in the page), and the Markdown fallback stays in
+the ``.ipynb`` for viewers that skip widgets.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from claude_widgets import DEFAULT_MODEL
+from claude_widgets.server import OfflineServer
+
+pytestmark = pytest.mark.kernel
+
+ANSWER_MD = "The capital of France is **Paris**."
+ANSWER_HTML = "The capital of France is <strong>Paris</strong>."
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def make_notebook(base_url: str, layout: str) -> Any:
+    request = (f"view = stream(client, model={DEFAULT_MODEL!r}, max_tokens=300, "
+               "messages=[{'role': 'user', 'content': 'What is the capital of France?'}], "
+               "extra_headers={'x-offline-scenario': 'capital', 'x-offline-delay-ms': '20'})")
+    cells = {
+        "same-cell": [request + "\nview.wait();"],
+        "next-cell": [request, "view.wait();"],  # the update comes while the next cell runs
+        "blocking": [request],  # CLAUDE_WIDGETS_BLOCK=1: stream() itself waits (the repo's nbval mode)
+    }[layout]
+    nb = nbformat.v4.new_notebook()
+    setup = ("import anthropic\nfrom claude_widgets._stream import stream\n"
+             f"client = anthropic.Anthropic(base_url={base_url!r}, api_key='offline', max_retries=0)")
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in [setup, *cells]]
+    return nb
+
+
+def to_html(nb: Any, path: Path) -> str:
+    nbformat.write(nb, path)
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(path)],
+                   check=True, capture_output=True)
+    return path.with_suffix(".html").read_text()
+
+
+def stream_output(nb: Any) -> dict[str, Any]:
+    outputs = [o for o in nb.cells[1].outputs if WIDGET_VIEW in o.get("data", {})]
+    assert len(outputs) == 1
+    return outputs[0]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("layout", ["same-cell", "next-cell", "blocking"])
+@pytest.mark.parametrize("store_widget_state", [False, True], ids=["no-state", "state"])
+def test_answer_in_nbconvert_html(server: OfflineServer, tmp_path: Path, store_widget_state: bool,
+                                  layout: str) -> None:
+    nb = make_notebook(server.base_url, layout)
+    env = {k: v for k, v in os.environ.items() if k != "CLAUDE_WIDGETS_BLOCK"}
+    if layout == "blocking":
+        env["CLAUDE_WIDGETS_BLOCK"] = "1"
+    NotebookClient(nb, kernel_name="python3", timeout=120, store_widget_state=store_widget_state).execute(env=env)
+
+    # the saved output was updated at the end: the fallback holds the final answer
+    out = stream_output(nb)
+    assert out["data"]["text/plain"] == ANSWER_MD
+    assert out["data"]["text/markdown"] == ANSWER_MD
+    model_id = out["data"][WIDGET_VIEW]["model_id"]
+
+    page = to_html(nb, tmp_path / "answer.ipynb")
+    if not store_widget_state:
+        assert ANSWER_HTML in page  # rendered from text/markdown
+        assert "[streaming" not in page
+        return
+
+    # with state, nbconvert embeds the widget: its saved snapshot holds the answer
+    assert f'"model_id": "{model_id}"' in page
+    match = re.search(rf'<script type="{re.escape(WIDGET_STATE)}">\s*(.*?)\s*</script>', page, re.DOTALL)
+    assert match
+    state = json.loads(match.group(1))["state"][model_id]  # "\/" in the page is JSON for "/"
+    assert state["state"]["status"]["state"] == "done"
+    (buffer,) = [b for b in state["buffers"] if b["path"] == ["snapshot"]]
+    snapshot = json.loads(zlib.decompress(base64.b64decode(buffer["data"])))
+    assert [b["text"] for b in snapshot["blocks"] if b["type"] == "text"] == [ANSWER_MD]
