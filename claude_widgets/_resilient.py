@@ -1,0 +1,1013 @@
+"""``resilient_stream(client, ...)``: a Messages API stream that survives failures, showing nothing twice.
+
+The SDK retries a request only until its response starts; a stream that fails halfway
+(529 overloaded in an SSE ``error`` event, a dropped connection, a stall) raises, and the
+partial answer is the caller's problem. This module owns the whole policy instead:
+
+- **Retry** what fails before the answer starts: exponential backoff with full jitter,
+  ``retry-after-ms`` / ``retry-after`` and ``x-should-retry`` honoured as the SDK does
+  (see :mod:`claude_widgets._backoff`); 400/401/403/404/413 raise at once.
+- **Resume** what fails after partial text: the next attempt prefills the assistant turn
+  with the text received so far (trailing whitespace stripped: the API rejects it; the
+  continuation repeats it and it is swallowed), and its events are merged into the same
+  message: the continued text block keeps its index, later blocks are renumbered,
+  ``message_start`` is sent once, ``message_delta``/``message_stop`` only at the real end.
+- **Restart** where continuing is impossible, and say so with a
+  :class:`~claude_widgets.ResetEvent`, after which the consumer rebuilds from scratch:
+
+  ========================================  =============================================
+  interrupted...                            next attempt
+  ========================================  =============================================
+  in text (no thinking)                     resume; no reset
+  in a tool_use after complete text         reset, text replayed, resume after the text
+  with thinking enabled (any block)         reset, full restart (prefill + thinking: 400)
+  and the model rejects the prefill (400)   reset, full restart
+  ========================================  =============================================
+
+  The reset is sent when the next attempt's ``message_start`` arrives, so a display keeps
+  the partial answer during the wait (and after a final failure).
+
+Every retry emits a :class:`~claude_widgets.RetryEvent` before its wait and a log line on
+``claude_widgets.resilient`` (reasons and request ids only: never keys or headers).
+``close()`` may be called from another thread (a Stop button): it cuts the HTTP stream at
+once, the iteration ends quietly and the partial answer stays readable.
+
+Usage in the merged message: ``input_tokens`` (and the cache counts) are the first
+attempt's, i.e. the prompt's, as one uninterrupted call would report them (a resumed
+attempt's own input also counts its prefill); ``output_tokens`` is the sum over the parts
+the message is made of: the last attempt's reported count plus, for each interrupted
+attempt, one token per content delta it contributed (the API never reports usage for an
+interrupted response; deltas hold at least a token, so this is a lower bound). Parts
+thrown away by a reset are not counted; :attr:`ResilientStream.attempts` has them all.
+
+Errors::
+
+    anthropic.AnthropicError
+     └── ResilientStreamError        .partial_text .partial_message .attempts
+          ├── RetriesExhausted       the attempt limit was reached (__cause__: the last failure)
+          ├── DeadlineExceeded       the total deadline passed (or the next wait would pass it)
+          ├── StreamClosed           get_final_message() on a stream closed before its end
+          └── TextStreamDiverged     text_stream after a restart that changed text it had yielded
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import random as _random
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, overload
+
+import anthropic
+import httpx2
+from anthropic._models import construct_type
+from anthropic.lib.streaming._messages import accumulate_event, build_events
+from anthropic.types import Message, RawMessageStreamEvent
+from typing_extensions import Self
+
+from ._backoff import StreamEndedEarly, classify, full_jitter
+from ._events import ResetEvent, RetryEvent
+
+__all__ = [
+    "AsyncResilientStream",
+    "Attempt",
+    "DeadlineExceeded",
+    "ResilientStream",
+    "ResilientStreamError",
+    "RetriesExhausted",
+    "StreamClosed",
+    "TextStreamDiverged",
+    "resilient_stream",
+    "resilient_stream_async",
+]
+
+log = logging.getLogger("claude_widgets.resilient")
+
+DEFAULT_MAX_ATTEMPTS = 5
+DEFAULT_DEADLINE = 600.0
+"""Seconds for the whole call, waits included (the SDK's default request timeout)."""
+DEFAULT_STALL_TIMEOUT = 60.0
+DEFAULT_BASE_DELAY = 0.5  # the SDK's INITIAL_RETRY_DELAY
+DEFAULT_MAX_DELAY = 8.0  # the SDK's MAX_RETRY_DELAY
+
+_DERIVED = frozenset({"text", "thinking", "input_json", "signature", "citation"})
+"""Events a ``MessageStream`` derives from each raw event; rebuilt from the merged snapshot."""
+
+
+# --------------------------------------------------------------------------- errors and records
+
+class ResilientStreamError(anthropic.AnthropicError):
+    """A resilient stream gave up; what the consumer saw is still here."""
+
+    def __init__(self, message: str, *, partial_text: str = "", partial_message: Message | None = None,
+                 attempts: Sequence[Attempt] = ()) -> None:
+        super().__init__(message)
+        self.partial_text = partial_text
+        self.partial_message = partial_message
+        self.attempts = list(attempts)
+
+
+class RetriesExhausted(ResilientStreamError):
+    """Every attempt failed; ``__cause__`` is the last failure."""
+
+
+class DeadlineExceeded(ResilientStreamError):
+    """The total deadline passed, or the next attempt could only start after it."""
+
+
+class StreamClosed(ResilientStreamError):
+    """The answer is incomplete because the stream was closed (``close()``, Stop, Ctrl-C)."""
+
+
+class TextStreamDiverged(ResilientStreamError):
+    """``text_stream`` already yielded text that a restarted answer does not repeat.
+
+    Only a full restart (thinking enabled, or prefill rejected) can cause it, and only
+    when the model answers differently the second time. Iterate over events instead,
+    they carry the :class:`ResetEvent` that says to discard the old text.
+    """
+
+
+@dataclass
+class Attempt:
+    """One HTTP request of a resilient stream."""
+
+    number: int
+    prefill_chars: int = 0
+    """Length of the partial text this attempt continued (0: from the start)."""
+    outcome: str = "running"
+    """``completed``, ``failed`` or ``closed``."""
+    reason: str | None = None
+    delay: float | None = None
+    """The wait requested after this attempt failed."""
+    request_id: str | None = None
+    content_deltas: int = 0
+
+
+class _DeadlinePassed(Exception):
+    pass
+
+
+def _event(data: dict[str, Any]) -> Any:
+    return construct_type(type_=RawMessageStreamEvent, value=data)
+
+
+def _text_of(message: Any) -> str:
+    if message is None:
+        return ""
+    return "".join(b.text for b in message.content if b.type == "text")
+
+
+# --------------------------------------------------------------------------- merging attempts
+
+@dataclass
+class _Plan:
+    kept: int = 0
+    """Blocks of what the consumer saw that the next attempt keeps."""
+    reset: bool = False
+    """The consumer must discard what it saw (the kept blocks are then replayed)."""
+    prefill: str | None = None
+    """The assistant turn the next attempt ends with (None: the caller's messages as given)."""
+
+
+class _Merger:
+    """Turns the events of successive attempts into the one event stream the consumer sees.
+
+    ``snap`` is the message the consumer's events accumulate to, the single source of
+    truth. While an attempt starts from nothing (the first, or after a reset to zero
+    blocks) its events pass through untouched and ``snap`` *is* its ``MessageStream``'s
+    snapshot ("fast" mode: no cost over the plain SDK). A continuation's events are mapped
+    ("slow" mode): indices renumbered, its ``message_start`` and the re-sent whitespace
+    swallowed, raw events accumulated into ``snap`` and the SDK's derived events
+    (``TextEvent``...) rebuilt from it with the SDK's own ``build_events``.
+    """
+
+    def __init__(self, output_format: Any) -> None:
+        self.output_format = output_format
+        self.snap: Any = None
+        self.start_event: Any = None
+        self.stopped: set[int] = set()
+        self.delta_seen = False
+        self.complete = False
+        self.json_bufs: dict[int, bytes] = {}
+        self.carried: dict[int, int] = {}  # content deltas per kept block, from earlier attempts
+        self.counts: dict[int, int] = {}  # ... from the current attempt
+        self.fast = True
+        self.pending_reset: tuple[str, list[tuple[str, list[Any]]]] | None = None
+        # the continuation being merged
+        self.map: dict[int, int] = {}
+        self.next = 0
+        self.first = True
+        self.target: int | None = None  # open text block the continuation's first text block continues
+        self.lazy_ok = False  # ... or a closed one: its continuation becomes a new block, if not empty
+        self.merging: int | None = None
+        self.held: Any = None
+        self.ws = ""
+
+    # ---- reading
+    @property
+    def text(self) -> str:
+        return _text_of(self.snap)
+
+    def message(self) -> Message | None:
+        return None if self.snap is None else self.snap.model_copy(deep=True)
+
+    # ---- feeding
+    def _emit(self, raw: Any) -> list[Any]:
+        self.snap = accumulate_event(event=raw, current_snapshot=self.snap, json_bufs=self.json_bufs,
+                                     output_format=self.output_format)
+        t = raw.type
+        if t == "content_block_stop":
+            self.stopped.add(raw.index)
+        elif t == "message_delta":
+            self.delta_seen = True
+        elif t == "message_stop":
+            self.complete = True
+        elif t == "message_start":
+            self.start_event = raw
+        return build_events(event=raw, message_snapshot=self.snap)
+
+    def start(self, ev: Any, ms: Any) -> list[Any]:
+        """An attempt's ``message_start``: apply a pending reset, then pass it or swallow it."""
+        out: list[Any] = self._reset_and_replay() if self.pending_reset is not None else []
+        self.counts = {}
+        if self.snap is None:
+            self.fast = True
+            self.snap = ms.current_message_snapshot
+            self.start_event = ev
+            out.append(ev)
+        else:
+            self.fast = False
+        return out
+
+    def track(self, ev: Any) -> None:
+        """Fast mode: the event passes as is; note what the merge will need."""
+        t = ev.type
+        if t == "content_block_delta":
+            i = ev.index
+            self.counts[i] = self.counts.get(i, 0) + 1
+        elif t == "content_block_stop":
+            self.stopped.add(ev.index)
+        elif t == "message_delta":
+            self.delta_seen = True
+        elif t == "message_stop":
+            self.complete = True
+
+    def feed(self, ev: Any) -> Sequence[Any]:
+        """Slow mode: one event of a continuation, mapped onto the consumer's message."""
+        t = ev.type
+        if t == "content_block_delta":
+            j = ev.index
+            out: list[Any] = []
+            if j == self.merging:
+                if self.ws and ev.delta.type == "text_delta":
+                    s = self._dedupe(ev.delta.text)
+                    if not s:
+                        return ()
+                    ev = ev.model_copy(update={"delta": ev.delta.model_copy(update={"text": s})})
+                if self.held is not None:
+                    out = self._open(self.held)
+                    self.held = None
+            i = self.map[j]
+            self.counts[i] = self.counts.get(i, 0) + 1
+            return out + self._emit(ev if i == j else ev.model_copy(update={"index": i}))
+        if t == "content_block_start":
+            if self.first:
+                self.first = False
+                if ev.content_block.type == "text" and (self.target is not None or self.lazy_ok):
+                    self.merging = ev.index
+                    if self.target is not None:
+                        self.map[ev.index] = self.target
+                    else:
+                        self.held = ev
+                    return ()
+            return self._close_target() + self._open(ev)
+        if t == "content_block_stop":
+            j = ev.index
+            if j == self.merging:
+                if self.held is not None:  # only re-sent whitespace: the block never opened
+                    self.held = None
+                    return ()
+                if self.map[j] == self.target:
+                    self.target = None
+            return self._emit(_event({"type": "content_block_stop", "index": self.map[j]}))
+        if t == "message_delta":
+            return self._close_target() + self._emit(self._merged_delta(ev))
+        if t == "message_stop":
+            return self._close_target() + self._emit(_event({"type": "message_stop"}))
+        return ()  # derived events: rebuilt by _emit
+
+    def finish(self) -> list[Any]:
+        """The connection failed after ``message_delta``: nothing is missing but ``message_stop``."""
+        return self._emit(_event({"type": "message_stop"}))
+
+    def _open(self, ev: Any) -> list[Any]:
+        i = self.next
+        self.next += 1
+        self.map[ev.index] = i
+        return self._emit(ev if i == ev.index else ev.model_copy(update={"index": i}))
+
+    def _close_target(self) -> list[Any]:
+        if self.target is None:
+            return []
+        i, self.target = self.target, None
+        return self._emit(_event({"type": "content_block_stop", "index": i}))
+
+    def _dedupe(self, s: str) -> str:
+        """Drop the whitespace the consumer already saw from the start of the continuation."""
+        i = 0
+        while self.ws and i < len(s):
+            c = s[i]
+            if c == self.ws[0]:
+                self.ws = self.ws[1:]
+            elif not c.isspace():
+                self.ws = ""
+                break
+            # else: different whitespace where the consumer already has some: drop it too
+            i += 1
+        return s[i:]
+
+    def _merged_delta(self, ev: Any) -> Any:
+        start = self.start_event.message.usage
+        u = ev.usage
+        update = {"output_tokens": sum(self.carried.values()) + u.output_tokens,
+                  "input_tokens": start.input_tokens,
+                  "cache_creation_input_tokens": start.cache_creation_input_tokens,
+                  "cache_read_input_tokens": start.cache_read_input_tokens}
+        return ev.model_copy(update={"usage": u.model_copy(update=update)})
+
+    # ---- between attempts
+    def prepare(self, *, prefill_ok: bool, base_prefill: str, reason: str) -> _Plan:
+        """After a failure: what the next attempt keeps, and set up the merge of its events."""
+        for i, c in self.counts.items():
+            self.carried[i] = self.carried.get(i, 0) + c
+        self.counts = {}
+        blocks = list(self.snap.content) if self.snap is not None else []
+        k = 0
+        if prefill_ok:
+            while k < len(blocks) and blocks[k].type == "text":
+                k += 1
+        reset = k < len(blocks)
+        self.carried = {i: c for i, c in self.carried.items() if i < k}
+        full = base_prefill + "".join(b.text for b in blocks[:k])
+        stripped = full.rstrip()
+        prefill = stripped if k and (stripped or base_prefill) else None
+        self.map, self.next, self.first, self.merging, self.held = {}, k, True, None, None
+        self.ws = full[len(stripped):] if k else ""
+        last_open = k > 0 and (reset or (k - 1) not in self.stopped)
+        self.target = k - 1 if last_open else None
+        self.lazy_ok = k > 0 and not last_open
+        kept = [(b.text, [c.to_dict() for c in (b.citations or [])]) for b in blocks[:k]]
+        self.pending_reset = (reason, kept) if reset else None
+        return _Plan(kept=k, reset=reset, prefill=prefill)
+
+    def _reset_and_replay(self) -> list[Any]:
+        assert self.pending_reset is not None
+        reason, kept = self.pending_reset
+        self.pending_reset = None
+        start = self.start_event
+        self.snap = self.start_event = None
+        self.stopped, self.json_bufs = set(), {}
+        self.delta_seen = self.complete = False
+        out: list[Any] = [ResetEvent(reason)]
+        if not kept:
+            return out
+        out += self._emit(start)
+        for i, (text, citations) in enumerate(kept):
+            out += self._emit(_event({"type": "content_block_start", "index": i,
+                                      "content_block": {"type": "text", "text": "", "citations": None}}))
+            if text:
+                out += self._emit(_event({"type": "content_block_delta", "index": i,
+                                          "delta": {"type": "text_delta", "text": text}}))
+            for c in citations:
+                out += self._emit(_event({"type": "content_block_delta", "index": i,
+                                          "delta": {"type": "citations_delta", "citation": c}}))
+            if i < len(kept) - 1:  # the last one stays open for the continuation
+                out += self._emit(_event({"type": "content_block_stop", "index": i}))
+        return out
+
+
+# --------------------------------------------------------------------------- the policy and requests
+
+def _thinking_on(kwargs: Mapping[str, Any]) -> bool:
+    thinking = kwargs.get("thinking")
+    return isinstance(thinking, Mapping) and thinking.get("type") not in (None, "disabled")
+
+
+def _trailing_assistant_text(messages: Sequence[Any]) -> str | None:
+    """The caller's own prefill, if the messages end with an assistant turn of text only."""
+    if not messages or not isinstance(messages[-1], Mapping) or messages[-1].get("role") != "assistant":
+        return None
+    content = messages[-1].get("content")
+    if isinstance(content, str):
+        return content
+    parts = []
+    for block in content or []:
+        b = block if isinstance(block, Mapping) else {"type": getattr(block, "type", None),
+                                                       "text": getattr(block, "text", "")}
+        if b.get("type") != "text":
+            return None
+        parts.append(b.get("text") or "")
+    return "".join(parts)
+
+
+def _timeout(base: Any, read: float | None) -> httpx2.Timeout:
+    if isinstance(base, httpx2.Timeout):
+        return httpx2.Timeout(connect=base.connect, read=read if read is not None else base.read,
+                              write=base.write, pool=base.pool)
+    if isinstance(base, (int, float)):
+        return httpx2.Timeout(float(base), read=read if read is not None else float(base))
+    return httpx2.Timeout(None, read=read)
+
+
+def _interrupt(response: Any) -> None:
+    """Make a read blocked on ``response`` (in another thread or task) fail at once.
+
+    Shutting the socket down wakes the reader and the server sees the disconnect; the
+    reader then closes the response itself (closing it here would race the read).
+    """
+    sock = None
+    with contextlib.suppress(Exception):
+        sock = response.extensions["network_stream"].get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        return
+    with contextlib.suppress(Exception):
+        response.close()
+
+
+class _Core:
+    """What the sync and async streams share: requests, failure handling, the merger."""
+
+    def __init__(self, client: Any, kwargs: dict[str, Any], *, max_attempts: int, deadline: float | None,
+                 stall_timeout: float | None, base_delay: float, max_delay: float,
+                 monotonic: Callable[[], float] | None, random: Callable[[], float] | None,
+                 attempt_headers: Callable[[int], Mapping[str, str]] | None) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        kwargs = dict(kwargs)
+        kwargs.pop("stream", None)
+        self.client = client
+        self.base_timeout = kwargs.pop("timeout", client.timeout)
+        self.extra_headers: dict[str, str] = dict(kwargs.pop("extra_headers", None) or {})
+        self.kwargs = kwargs
+        self.max_attempts = max_attempts
+        self.deadline = deadline
+        self.stall_timeout = stall_timeout
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.monotonic = monotonic or time.monotonic
+        self.random = random or _random.random
+        self.attempt_headers = attempt_headers
+        messages = list(kwargs.get("messages") or [])
+        if "messages" in kwargs:
+            kwargs["messages"] = messages  # an iterator would be spent after the first attempt
+        own = _trailing_assistant_text(messages)
+        self.base_prefill = own or ""
+        self.history = messages[:-1] if own is not None else messages
+        self.prefill_ok = not _thinking_on(kwargs) and not (
+            messages and isinstance(messages[-1], Mapping) and messages[-1].get("role") == "assistant" and own is None)
+        fmt = kwargs.get("output_format")
+        self.merger = _Merger(fmt if fmt is not None else anthropic.NOT_GIVEN)
+        self.plan = _Plan()
+        self.attempts: list[Attempt] = []
+        self.t0: float | None = None
+        self.ends_at: float | None = None
+
+    # ---- one attempt
+    def open(self) -> Any:
+        """The SDK's stream manager for the next attempt (not entered)."""
+        now = self.monotonic()
+        if self.t0 is None:
+            self.t0 = now
+            self.ends_at = None if self.deadline is None else now + self.deadline
+        read = self.stall_timeout
+        if self.ends_at is not None:
+            remaining = self.ends_at - now
+            if remaining <= 0:
+                raise _DeadlinePassed
+            read = remaining if read is None else min(read, remaining)
+        kwargs = dict(self.kwargs)
+        prefill = self.plan.prefill
+        if prefill is not None:
+            kwargs["messages"] = [*self.history, {"role": "assistant", "content": prefill}]
+            if isinstance(kwargs.get("max_tokens"), int):
+                kwargs["max_tokens"] = max(1, kwargs["max_tokens"] - sum(self.merger.carried.values()))
+        n = len(self.attempts) + 1
+        headers = dict(self.extra_headers)
+        if self.attempt_headers is not None:
+            headers.update(self.attempt_headers(n))
+        if headers:
+            kwargs["extra_headers"] = headers
+        self.attempts.append(Attempt(n, prefill_chars=len(prefill or "")))
+        client = self.client.with_options(max_retries=0, timeout=_timeout(self.base_timeout, read))
+        return client.messages.stream(**kwargs)
+
+    def opened(self, ms: Any) -> None:
+        with contextlib.suppress(Exception):
+            self.attempts[-1].request_id = ms.request_id
+
+    def check_deadline(self) -> None:
+        if self.ends_at is not None and self.monotonic() > self.ends_at:
+            raise _DeadlinePassed
+
+    def done(self, outcome: str = "completed") -> None:
+        if self.attempts:
+            att = self.attempts[-1]
+            att.outcome = outcome
+            att.content_deltas = sum(self.merger.counts.values())
+
+    # ---- failures
+    def on_failure(self, exc: Exception) -> RetryEvent | None:
+        """The event to emit before the next attempt, None if the answer is complete after all, or raise."""
+        m = self.merger
+        att = self.attempts[-1] if self.attempts else Attempt(0)
+        att.content_deltas = sum(m.counts.values())
+        if isinstance(exc, _DeadlinePassed):
+            if att.outcome == "running":
+                att.outcome, att.reason = "failed", "deadline"
+            raise self.error(DeadlineExceeded, f"the {self.deadline:g} s deadline passed "
+                                               f"after {len(self.attempts)} attempt(s)") from None
+        if m.delta_seen and not m.complete:
+            self.done()
+            return None
+        f = classify(exc, stall_timeout=self.stall_timeout)
+        att.outcome, att.reason = "failed", f.reason
+        if att.request_id is None:
+            att.request_id = getattr(exc, "request_id", None)
+        fallback = (not f.retryable and f.status == 400 and f.error_type == "invalid_request_error"
+                    and self.plan.prefill is not None and self.prefill_ok)
+        if not f.retryable and not fallback:
+            log.info("attempt %d failed, not retryable: %s (request %s)", att.number, f.reason, att.request_id)
+            raise exc
+        n = len(self.attempts)
+        if n >= self.max_attempts:
+            raise self.error(RetriesExhausted, f"gave up after {n} attempt(s): {f.reason}") from exc
+        if fallback:
+            self.prefill_ok = False
+            reason, delay = f"prefill rejected: {f.message or f.reason}", 0.0
+        else:
+            reason = f.reason
+            if f.retry_after is not None and f.retry_after > 0:
+                delay = min(f.retry_after, 4_294_967.0)
+            else:
+                delay = full_jitter(n - 1, base=self.base_delay, cap=self.max_delay, random=self.random)
+        if self.ends_at is not None and self.monotonic() + delay >= self.ends_at:
+            raise self.error(DeadlineExceeded, f"{reason}; a retry in {delay:g} s would start after the "
+                                               f"{self.deadline:g} s deadline") from exc
+        self.plan = m.prepare(prefill_ok=self.prefill_ok, base_prefill=self.base_prefill, reason=reason)
+        att.delay = delay
+        how = (f"resuming after {len(m.text)} characters" if self.plan.kept and not self.plan.reset
+               else "restarting" + (f", keeping {self.plan.kept} block(s)" if self.plan.kept else "")
+               if self.plan.reset else "retrying")
+        log.info("attempt %d/%d failed (%s, request %s); %s in %.2f s",
+                 n, self.max_attempts, reason, att.request_id, how, delay)
+        return RetryEvent(attempt=n + 1, max_attempts=self.max_attempts, delay=delay, reason=reason,
+                          resume=self.plan.kept > 0)
+
+    def error(self, cls: type[ResilientStreamError], message: str) -> ResilientStreamError:
+        log.warning("giving up: %s", message)
+        return cls(message, partial_text=self.merger.text, partial_message=self.merger.message(),
+                   attempts=self.attempts)
+
+
+# --------------------------------------------------------------------------- the streams
+
+class _StreamBase:
+    _core: _Core
+    _ms: Any
+    _error: BaseException | None
+
+    @property
+    def attempts(self) -> list[Attempt]:
+        """Every HTTP request made so far, failed ones included."""
+        return self._core.attempts
+
+    @property
+    def partial_text(self) -> str:
+        """The text the consumer has been shown so far (all of it, once complete)."""
+        return self._core.merger.text
+
+    @property
+    def current_message_snapshot(self) -> Message:
+        """The message as the consumer's events accumulate to (like ``MessageStream``'s)."""
+        snap = self._core.merger.snap
+        if snap is None:
+            raise RuntimeError("no message yet: the stream has not started")
+        return snap  # type: ignore[no-any-return]
+
+    @property
+    def response(self) -> httpx2.Response | None:
+        """The HTTP response of the attempt being read, if any."""
+        ms = self._ms
+        return None if ms is None else ms.response
+
+    @property
+    def request_id(self) -> str | None:
+        return self.attempts[-1].request_id if self.attempts else None
+
+    def _final(self) -> Message:
+        m = self._core.merger
+        if m.complete:
+            return m.snap  # type: ignore[no-any-return]
+        if self._error is not None:
+            raise self._error
+        raise StreamClosed("the stream was closed before the answer was complete", partial_text=m.text,
+                           partial_message=m.message(), attempts=self.attempts)
+
+    @staticmethod
+    def _final_text(message: Message) -> str:
+        texts = [b.text for b in message.content if b.type == "text"]
+        if not texts:
+            raise RuntimeError(".get_final_text() can only be called when the API returns a `text` content block; "
+                               f"it returned {','.join(b.type for b in message.content)}")
+        return "".join(texts)
+
+    def _diverged(self, dedupe: _TextDedupe) -> TextStreamDiverged:
+        """``partial_text`` is what ``text_stream`` yielded; ``partial_message`` the restarted answer so far."""
+        return TextStreamDiverged("the restarted answer differs from the text text_stream already yielded",
+                                  partial_text="".join(dedupe.chunks), partial_message=self._core.merger.message(),
+                                  attempts=self.attempts)
+
+
+class _TextDedupe:
+    """``text_stream``'s memory: after a reset, text it already yielded is not yielded again."""
+
+    def __init__(self) -> None:
+        self.chunks: list[str] = []
+        self.replay: str | None = None
+        self.pos = 0
+
+    def reset(self) -> None:
+        self.replay = "".join(self.chunks) or None
+        self.pos = 0
+
+    def feed(self, s: str) -> str | None:
+        """The part of ``s`` to yield; None when it contradicts what was yielded."""
+        if self.replay is not None:
+            seen = self.replay[self.pos:self.pos + len(s)]
+            if not s.startswith(seen):
+                return None
+            self.pos += len(seen)
+            s = s[len(seen):]
+            if self.pos >= len(self.replay):
+                self.replay = None
+        if s:
+            self.chunks.append(s)
+        return s
+
+
+class ResilientStream(_StreamBase):
+    """Shaped like the SDK's ``MessageStream``; made by :func:`resilient_stream`.
+
+    The first request is made on first iteration (not on ``with``), so retries and their
+    ``RetryEvent`` s reach whoever iterates.
+    """
+
+    text_stream: Iterator[str]
+
+    def __init__(self, core: _Core, *, sleep: Callable[[float], Any] | None = None) -> None:
+        self._core = core
+        self._sleep_fn = sleep
+        self._wake = threading.Event()
+        self._closed = False
+        self._ms: Any = None
+        self._owner: int | None = None
+        self._error: BaseException | None = None
+        self._iterator = self._run()
+        self.text_stream = self._text()
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._iterator
+
+    def __next__(self) -> Any:
+        return next(self._iterator)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop at once and release the connection; safe from any thread. The partial answer stays."""
+        self._closed = True
+        self._wake.set()
+        if self._owner is not None and self._owner != threading.get_ident():
+            # Iterated in another thread: never touch its generators, wake its read instead.
+            ms = self._ms
+            if ms is not None:
+                _interrupt(ms.response)
+            return
+        gens: tuple[Any, ...] = (self.text_stream, self._iterator)
+        for gen in gens:
+            try:
+                gen.close()
+            except ValueError:  # running (closed from within the loop's thread, deeper in the stack)
+                ms = self._ms
+                if ms is not None:
+                    _interrupt(ms.response)
+
+    def until_done(self) -> None:
+        for _ in self._iterator:
+            pass
+
+    def get_final_message(self) -> Message:
+        """Wait until the answer is complete and return the merged ``Message``."""
+        self.until_done()
+        return self._final()
+
+    def get_final_text(self) -> str:
+        return self._final_text(self.get_final_message())
+
+    def _sleep(self, delay: float) -> None:
+        if self._sleep_fn is not None:
+            self._sleep_fn(delay)
+        elif delay > 0:
+            self._wake.wait(delay)
+
+    def _run(self) -> Iterator[Any]:
+        core, m = self._core, self._core.merger
+        self._owner = threading.get_ident()
+        try:
+            while not self._closed:
+                try:
+                    with core.open() as ms:
+                        self._ms = ms
+                        core.opened(ms)
+                        for ev in ms:
+                            if self._closed:
+                                break
+                            core.check_deadline()
+                            if ev.type == "message_start":
+                                yield from m.start(ev, ms)
+                            elif m.fast:
+                                m.track(ev)
+                                yield ev
+                            else:
+                                yield from m.feed(ev)
+                    if self._closed:
+                        break
+                    if m.complete:
+                        core.done()
+                        return
+                    raise StreamEndedEarly("the response ended before message_stop")
+                except Exception as exc:  # noqa: BLE001 - classified by on_failure
+                    if self._closed:
+                        break
+                    if m.complete:  # failed after message_stop: nothing is missing
+                        core.done()
+                        return
+                    failure = exc
+                finally:
+                    self._ms = None
+                retry = core.on_failure(failure)
+                if retry is None:
+                    yield from m.finish()
+                    return
+                yield retry
+                self._sleep(retry.delay)
+            core.done("closed")
+        except GeneratorExit:
+            core.done("closed")
+            raise
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                self._error = exc
+            core.done("closed" if isinstance(exc, KeyboardInterrupt) else "failed")
+            raise
+
+    def _text(self) -> Iterator[str]:
+        dedupe = _TextDedupe()
+        for ev in self._iterator:
+            t = ev.type
+            if t == "content_block_delta":
+                if ev.delta.type == "text_delta":
+                    s = dedupe.feed(ev.delta.text)
+                    if s is None:
+                        raise self._diverged(dedupe)
+                    if s:
+                        yield s
+            elif t == "reset":
+                dedupe.reset()
+
+
+class AsyncResilientStream(_StreamBase):
+    """The ``AsyncMessageStream``-shaped twin of :class:`ResilientStream`."""
+
+    text_stream: AsyncIterator[str]
+
+    def __init__(self, core: _Core, *, sleep: Callable[[float], Any] | None = None) -> None:
+        self._core = core
+        self._sleep_fn = sleep
+        self._wake: asyncio.Event | None = None
+        self._closed = False
+        self._ms: Any = None
+        self._error: BaseException | None = None
+        self._iterator = self._run()
+        self.text_stream = self._text()
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        return self._iterator
+
+    async def __anext__(self) -> Any:
+        return await self._iterator.__anext__()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop at once and release the connection (from any task). The partial answer stays."""
+        self._closed = True
+        if self._wake is not None:
+            self._wake.set()
+        gens: tuple[Any, ...] = (self.text_stream, self._iterator)
+        for gen in gens:
+            try:
+                await gen.aclose()
+            except RuntimeError:  # being iterated by another task: wake its read
+                ms = self._ms
+                if ms is not None:
+                    _interrupt(ms.response)
+
+    async def until_done(self) -> None:
+        async for _ in self._iterator:
+            pass
+
+    async def get_final_message(self) -> Message:
+        await self.until_done()
+        return self._final()
+
+    async def get_final_text(self) -> str:
+        return self._final_text(await self.get_final_message())
+
+    async def _sleep(self, delay: float) -> None:
+        if self._sleep_fn is not None:
+            res = self._sleep_fn(delay)
+            if inspect.isawaitable(res):
+                await res
+            return
+        if delay > 0:
+            if self._wake is None:
+                self._wake = asyncio.Event()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+
+    async def _run(self) -> AsyncIterator[Any]:
+        core, m = self._core, self._core.merger
+        try:
+            while not self._closed:
+                try:
+                    async with core.open() as ms:
+                        self._ms = ms
+                        core.opened(ms)
+                        async for ev in ms:
+                            if self._closed:
+                                break
+                            core.check_deadline()
+                            if ev.type == "message_start":
+                                for out in m.start(ev, ms):
+                                    yield out
+                            elif m.fast:
+                                m.track(ev)
+                                yield ev
+                            else:
+                                for out in m.feed(ev):
+                                    yield out
+                    if self._closed:
+                        break
+                    if m.complete:
+                        core.done()
+                        return
+                    raise StreamEndedEarly("the response ended before message_stop")
+                except Exception as exc:  # noqa: BLE001 - classified by on_failure
+                    if self._closed:
+                        break
+                    if m.complete:  # failed after message_stop: nothing is missing
+                        core.done()
+                        return
+                    failure = exc
+                finally:
+                    self._ms = None
+                retry = core.on_failure(failure)
+                if retry is None:
+                    for out in m.finish():
+                        yield out
+                    return
+                yield retry
+                await self._sleep(retry.delay)
+            core.done("closed")
+        except GeneratorExit:
+            core.done("closed")
+            raise
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                self._error = exc
+            core.done("closed" if isinstance(exc, (KeyboardInterrupt, asyncio.CancelledError)) else "failed")
+            raise
+
+    async def _text(self) -> AsyncIterator[str]:
+        dedupe = _TextDedupe()
+        async for ev in self._iterator:
+            t = ev.type
+            if t == "content_block_delta":
+                if ev.delta.type == "text_delta":
+                    s = dedupe.feed(ev.delta.text)
+                    if s is None:
+                        raise self._diverged(dedupe)
+                    if s:
+                        yield s
+            elif t == "reset":
+                dedupe.reset()
+
+
+# --------------------------------------------------------------------------- entry points
+
+def _core(client: Any, options: dict[str, Any], messages_kwargs: dict[str, Any]) -> tuple[_Core, Any]:
+    sleep = options.pop("sleep")
+    return _Core(client, messages_kwargs, **options), sleep
+
+
+@overload
+def resilient_stream(client: anthropic.AsyncAnthropic, *, max_attempts: int = ..., deadline: float | None = ...,
+                     stall_timeout: float | None = ..., base_delay: float = ..., max_delay: float = ...,
+                     sleep: Callable[[float], Any] | None = ..., monotonic: Callable[[], float] | None = ...,
+                     random: Callable[[], float] | None = ...,
+                     attempt_headers: Callable[[int], Mapping[str, str]] | None = ...,
+                     **messages_kwargs: Any) -> AsyncResilientStream: ...
+@overload
+def resilient_stream(client: anthropic.Anthropic, *, max_attempts: int = ..., deadline: float | None = ...,
+                     stall_timeout: float | None = ..., base_delay: float = ..., max_delay: float = ...,
+                     sleep: Callable[[float], Any] | None = ..., monotonic: Callable[[], float] | None = ...,
+                     random: Callable[[], float] | None = ...,
+                     attempt_headers: Callable[[int], Mapping[str, str]] | None = ...,
+                     **messages_kwargs: Any) -> ResilientStream: ...
+def resilient_stream(
+    client: anthropic.Anthropic | anthropic.AsyncAnthropic,
+    *,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    deadline: float | None = DEFAULT_DEADLINE,
+    stall_timeout: float | None = DEFAULT_STALL_TIMEOUT,
+    base_delay: float = DEFAULT_BASE_DELAY,
+    max_delay: float = DEFAULT_MAX_DELAY,
+    sleep: Callable[[float], Any] | None = None,
+    monotonic: Callable[[], float] | None = None,
+    random: Callable[[], float] | None = None,
+    attempt_headers: Callable[[int], Mapping[str, str]] | None = None,
+    **messages_kwargs: Any,
+) -> ResilientStream | AsyncResilientStream:
+    """Stream ``client.messages.stream(**messages_kwargs)``, retrying and resuming on failure.
+
+    Use it like the SDK's stream (``with ... as stream:``, ``stream.text_stream``,
+    ``for event in stream``, ``stream.get_final_message()``); the events also include
+    :class:`RetryEvent` and :class:`ResetEvent`. An ``AsyncAnthropic`` client gives an
+    :class:`AsyncResilientStream` (``async with``), like :func:`resilient_stream_async`.
+
+    ``max_attempts``: HTTP requests in all (retries and resumes included).
+    ``deadline``: seconds for everything, waits included; past it :class:`DeadlineExceeded`
+    (``None``: no limit). ``stall_timeout``: seconds without a byte before the connection
+    counts as dropped (the per-read timeout). ``base_delay``/``max_delay``: the backoff,
+    ``uniform(0, min(max_delay, base_delay * 2**n))`` before retry ``n`` (from 0), unless the
+    server sent ``retry-after(-ms)``. ``sleep``/``monotonic``/``random``: a clock and dice
+    for tests (``sleep`` may be async for the async stream). ``attempt_headers(n)``: extra
+    headers for attempt ``n`` (from 1), merged over ``extra_headers``.
+    """
+    options = {"max_attempts": max_attempts, "deadline": deadline, "stall_timeout": stall_timeout,
+               "base_delay": base_delay, "max_delay": max_delay, "sleep": sleep, "monotonic": monotonic,
+               "random": random, "attempt_headers": attempt_headers}
+    core, sleep_fn = _core(client, options, messages_kwargs)
+    if isinstance(client, anthropic.AsyncAnthropic):
+        return AsyncResilientStream(core, sleep=sleep_fn)
+    return ResilientStream(core, sleep=sleep_fn)
+
+
+def resilient_stream_async(
+    client: anthropic.AsyncAnthropic,
+    *,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    deadline: float | None = DEFAULT_DEADLINE,
+    stall_timeout: float | None = DEFAULT_STALL_TIMEOUT,
+    base_delay: float = DEFAULT_BASE_DELAY,
+    max_delay: float = DEFAULT_MAX_DELAY,
+    sleep: Callable[[float], Awaitable[Any] | Any] | None = None,
+    monotonic: Callable[[], float] | None = None,
+    random: Callable[[], float] | None = None,
+    attempt_headers: Callable[[int], Mapping[str, str]] | None = None,
+    **messages_kwargs: Any,
+) -> AsyncResilientStream:
+    """:func:`resilient_stream` for ``AsyncAnthropic``: ``async with resilient_stream_async(...) as s``."""
+    options = {"max_attempts": max_attempts, "deadline": deadline, "stall_timeout": stall_timeout,
+               "base_delay": base_delay, "max_delay": max_delay, "sleep": sleep, "monotonic": monotonic,
+               "random": random, "attempt_headers": attempt_headers}
+    core, sleep_fn = _core(client, options, messages_kwargs)
+    return AsyncResilientStream(core, sleep=sleep_fn)
