@@ -1,24 +1,80 @@
 """claude-widgets: stream Claude's answers into Jupyter, in place; offline by default.
 
 - :func:`client` / :func:`async_client` — an ``anthropic`` client for the real API when
-  ``ANTHROPIC_API_KEY`` is set, else for the embedded offline server.
-- :mod:`claude_widgets.server` — the offline Messages API server (SSE streaming).
-- :data:`DEFAULT_MODEL` — the model every example uses.
+  ``ANTHROPIC_API_KEY`` is set, else for the embedded offline server
+  (:mod:`claude_widgets.server`).
+- :func:`stream` / :class:`StreamView` — a widget that shows a stream as it arrives:
+  Markdown, thinking, tool calls, usage, a Stop button, errors.
+- :func:`resilient_stream` — a stream that retries and resumes, never showing text twice.
+- :class:`Chat` and ``%load_ext claude_widgets`` (``%%claude``) — conversations, with
+  Python functions as tools.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from ._chat import Chat, ToolLoopLimit
 from ._client import async_client, client, is_offline, offline_server
-from ._events import ResetEvent, RetryEvent
+from ._events import ResetEvent, RetryEvent, ToolResultEvent
 from ._models import DEFAULT_MODEL, THINKING_ENABLED_MODEL
+from ._resilient import (
+    AsyncResilientStream,
+    Attempt,
+    DeadlineExceeded,
+    ResilientStream,
+    ResilientStreamError,
+    RetriesExhausted,
+    StreamClosed,
+    TextStreamDiverged,
+    resilient_stream,
+    resilient_stream_async,
+)
+from ._stream import stream
+from ._view import IncompleteStreamError, StreamView
+
+last_message: Any = None
+"""The final ``Message`` of the last ``%%claude`` cell."""
 
 __all__ = [
     "DEFAULT_MODEL",
     "THINKING_ENABLED_MODEL",
+    "AsyncResilientStream",
+    "Attempt",
+    "Chat",
+    "DeadlineExceeded",
+    "IncompleteStreamError",
     "ResetEvent",
+    "ResilientStream",
+    "ResilientStreamError",
+    "RetriesExhausted",
     "RetryEvent",
+    "StreamClosed",
+    "StreamView",
+    "TextStreamDiverged",
+    "ToolLoopLimit",
+    "ToolResultEvent",
     "async_client",
     "client",
     "is_offline",
+    "last_message",
+    "load_ipython_extension",
     "offline_server",
+    "resilient_stream",
+    "resilient_stream_async",
+    "stream",
+    "unload_ipython_extension",
 ]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext claude_widgets``: the ``%claude`` / ``%%claude`` magics."""
+    from ._magic import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from ._magic import unload_ipython_extension as unload
+
+    unload(ipython)

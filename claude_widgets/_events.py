@@ -33,3 +33,15 @@ class ResetEvent:
 
     reason: str
     type: Literal["reset"] = "reset"
+
+
+@dataclass(frozen=True)
+class ToolResultEvent:
+    """A tool ran between two requests of a turn: show its result as block ``index``."""
+
+    index: int
+    tool_use_id: str
+    name: str
+    content: str
+    is_error: bool = False
+    type: Literal["tool_result"] = "tool_result"
