@@ -17,6 +17,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 CHROMIUM := /usr/bin/chromium
 NODE_DIR := tests/node
+NB_NODE_DIR := notebooks/node
 # Subprocesses (kernels, `python`, `jupyter`) find the venv's tools first.
 IN_VENV := env PATH="$(abspath $(VENV))/bin:$$PATH"
 
@@ -52,13 +53,19 @@ $(NODE_DIR)/node_modules/.stamp: $(NODE_DIR)/package.json $(NODE_DIR)/package-lo
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund
 	touch $@
 
+# The Node.js SDK for notebooks/08_nodejs_sdk.ipynb.
+$(NB_NODE_DIR)/node_modules/.stamp: $(NB_NODE_DIR)/package.json $(NB_NODE_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20+ (apt-get install -y nodejs npm)" >&2; exit 1; }
+	npm ci --no-audit --no-fund --prefix $(NB_NODE_DIR)
+	touch $@
+
 # The printed URL opens the notebook; the file browser shows notebooks/. Offline or
 # real API is the package's choice (ANTHROPIC_API_KEY in the environment): no key here.
-lab: $(VENV)/.stamp-notebooks
+lab: $(VENV)/.stamp-notebooks $(NB_NODE_DIR)/node_modules/.stamp
 	$(IN_VENV) jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(PORT) $(ROOT_FLAG) \
 	  --ServerApp.root_dir=$(dir $(NOTEBOOK)) --LabApp.default_url=/lab/tree/$(notdir $(NOTEBOOK))
 
-test: $(VENV)/.stamp-test $(CHROMIUM) $(NODE_DIR)/node_modules/.stamp
+test: $(VENV)/.stamp-test $(CHROMIUM) $(NODE_DIR)/node_modules/.stamp $(NB_NODE_DIR)/node_modules/.stamp
 	$(IN_VENV) python -m pytest -p no:cacheprovider -p tests._no_skips -ra $(PYTEST_ARGS)
 
 bench: $(VENV)/.stamp-test
@@ -67,4 +74,4 @@ bench: $(VENV)/.stamp-test
 	done; [ -n "$$ran" ] || echo "no benchmarks in bench/ yet"
 
 clean:
-	rm -rf $(VENV) $(NODE_DIR)/node_modules
+	rm -rf $(VENV) $(NODE_DIR)/node_modules $(NB_NODE_DIR)/node_modules
