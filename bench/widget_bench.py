@@ -61,9 +61,15 @@ for e in client.messages.create(stream=True, **kw({tokens})):
         _n += 1; _parts.append(e.delta.text)
 _t = time.perf_counter() - _t0; _text = "".join(_parts)
 """, "raw"),
-    "**StreamView** `stream(client, …)`": ("""
+    "**StreamView** `stream(client, …)` (resilient, the default)": ("""
 _t0 = time.perf_counter()
 view = stream(client, **kw({tokens}))
+view.wait()
+_t = time.perf_counter() - _t0; _text = view.text; _n = -1
+""", "ms"),
+    "**StreamView** `stream(client, …, resume=False)`": ("""
+_t0 = time.perf_counter()
+view = stream(client, resume=False, **kw({tokens}))
 view.wait()
 _t = time.perf_counter() - _t0; _text = view.text; _n = -1
 """, "raw"),
@@ -221,8 +227,9 @@ def main() -> None:
         # the goal: StreamView ≤ 1.2× the bare loop for 20,000 deltas (the `long` answer has ~2.5
         # tokens a delta, so 50,000 tokens)
         big = 50_000
-        names = ["bare `create(stream=True)` loop", "**StreamView** `stream(client, …)`",
-                 "bare `messages.stream()` loop", "**StreamView** `consume(MessageStream)`"]
+        names = ["bare `create(stream=True)` loop", "**StreamView** `stream(client, …, resume=False)`",
+                 "bare `messages.stream()` loop", "**StreamView** `stream(client, …)` (resilient, the default)",
+                 "**StreamView** `consume(MessageStream)`"]
         perf: dict[str, list[float]] = {k: [] for k in names}
         info = {}
         for _ in range(repeat):  # interleaved, so that drift hits all alike
@@ -231,7 +238,7 @@ def main() -> None:
                 perf[name] += times
                 info[name] = (w, n, text_bytes)
         n_deltas = info["bare `create(stream=True)` loop"][1]
-        for base_name, view_name in ((names[0], names[1]), (names[2], names[3])):
+        for base_name, view_name in ((names[0], names[1]), (names[2], names[3]), (names[2], names[4])):
             b = statistics.median(perf[base_name])
             v = statistics.median(perf[view_name])
             w, _, text_bytes = info[view_name]

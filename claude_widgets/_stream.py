@@ -17,22 +17,31 @@ from ._view import StreamView
 __all__ = ["stream"]
 
 
-def stream(client: Any, *, view: StreamView | None = None, display: bool = True,
+def stream(client: Any, *, view: StreamView | None = None, display: bool = True, resume: bool = True,
            **messages_kwargs: Any) -> StreamView:
-    """Stream ``client.messages.create(**messages_kwargs)`` into a StreamView and return it.
+    """Stream a Messages API request into a StreamView and return the view.
 
-    ``client`` is an ``anthropic.Anthropic`` or ``anthropic.AsyncAnthropic``. The view is
-    displayed (unless ``display=False``) and the call returns at once; ``view.wait()``
-    (sync client) or ``await view`` gives the final ``Message``.
+    ``client`` is an ``anthropic.Anthropic`` or ``anthropic.AsyncAnthropic``. By default the
+    request goes through :func:`~claude_widgets.resilient_stream`: failures before the
+    answer are retried and a broken stream is resumed, and the view shows "retrying"
+    meanwhile; ``resume=False`` streams ``client.messages.create(stream=True)`` as is.
+    The view is displayed (unless ``display=False``) and the call returns at once;
+    ``view.wait()`` (sync client) or ``await view`` gives the final ``Message``.
     """
     messages_kwargs.pop("stream", None)
     view = view if view is not None else StreamView()
-    create = client.messages.create
-    if inspect.iscoroutinefunction(create) or _is_async_client(client):
-        source: Any = create(stream=True, **messages_kwargs)  # a coroutine, awaited in the task
+    source: Any
+    if resume:
+        from ._resilient import resilient_stream
+
+        source = resilient_stream(client, **messages_kwargs)  # lazy: the first request is made by the view
     else:
-        def source() -> Any:
-            return create(stream=True, **messages_kwargs)
+        create = client.messages.create
+        if inspect.iscoroutinefunction(create) or _is_async_client(client):
+            source = create(stream=True, **messages_kwargs)  # a coroutine, awaited in the task
+        else:
+            def source() -> Any:
+                return create(stream=True, **messages_kwargs)
     try:
         view.consume(source)
     except BaseException:

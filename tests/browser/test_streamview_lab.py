@@ -122,7 +122,7 @@ def test_stop_button_stops_a_slow_stream(lab_notebook: Any) -> None:
 
 
 def test_error_is_shown_and_partial_text_kept(lab_notebook: Any) -> None:
-    nb = lab_notebook([setup_cell(delay_ms=10), stream_cell(scenario="markdown-tour", fault="error-after=20")])
+    nb = lab_notebook([setup_cell(delay_ms=10), stream_cell(scenario="markdown-tour", fault="error-after=20", extra=", resume=False")])
     nb.run_all()
     nb.wait_state(1, "error")
     view = nb.view(1)
@@ -214,7 +214,7 @@ def _luminance(rgb: str) -> float:
 
 def test_dark_theme(lab_notebook: Any) -> None:
     """The view follows JupyterLab's theme variables: light text on dark in JupyterLab Dark."""
-    nb = lab_notebook([setup_cell(delay_ms=1), stream_cell(scenario="markdown-tour", fault="error-after=60")])
+    nb = lab_notebook([setup_cell(delay_ms=1), stream_cell(scenario="markdown-tour", fault="error-after=60", extra=", resume=False")])
     change = "t => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})"
     nb.page.evaluate(change, "JupyterLab Dark")
     try:

@@ -175,7 +175,7 @@ def test_errors_are_shown_and_raised(kernel: Kernel, fault: str, exc: str, messa
     spec = f"{fault}; id={uuid.uuid4().hex[:8]}"
     run = kernel.check(
         "import json\n"
-        f"view = stream(client, {REQUEST}, max_tokens=500, "
+        f"view = stream(client, {REQUEST}, max_tokens=500, resume=False, "
         f"extra_headers={headers(x_offline_scenario='long', x_offline_fault=spec)})\n"
         "try:\n"
         "    view.wait(timeout=30)\n"
