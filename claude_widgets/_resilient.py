@@ -57,7 +57,6 @@ import contextlib
 import inspect
 import logging
 import random as _random
-import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
@@ -73,6 +72,7 @@ from typing_extensions import Self
 
 from ._backoff import StreamEndedEarly, classify, full_jitter
 from ._events import ResetEvent, RetryEvent
+from ._http import interrupt_response as _interrupt
 
 __all__ = [
     "AsyncResilientStream",
@@ -424,23 +424,6 @@ def _timeout(base: Any, read: float | None) -> httpx2.Timeout:
     if isinstance(base, (int, float)):
         return httpx2.Timeout(float(base), read=read if read is not None else float(base))
     return httpx2.Timeout(None, read=read)
-
-
-def _interrupt(response: Any) -> None:
-    """Make a read blocked on ``response`` (in another thread or task) fail at once.
-
-    Shutting the socket down wakes the reader and the server sees the disconnect; the
-    reader then closes the response itself (closing it here would race the read).
-    """
-    sock = None
-    with contextlib.suppress(Exception):
-        sock = response.extensions["network_stream"].get_extra_info("socket")
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-        return
-    with contextlib.suppress(Exception):
-        response.close()
 
 
 class _Core:

@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import inspect
 import json
-import socket
 import threading
 import time
 import uuid
@@ -34,6 +33,7 @@ import anywidget
 import traitlets
 
 from ._esm import CSS_PATH, build_esm
+from ._http import interrupt_response
 
 if TYPE_CHECKING:
     from anthropic.types import Message
@@ -964,12 +964,4 @@ def _interrupt(source: Any) -> None:
         response = source.response
     if response is None:
         return
-    sock = None
-    with contextlib.suppress(Exception):
-        sock = response.extensions["network_stream"].get_extra_info("socket")
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-        return
-    with contextlib.suppress(Exception):
-        response.close()
+    interrupt_response(response)

@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from . import _scenarios, _tokens
-from ._answer import Answer, Event, continue_after, message_json, stream_events
+from ._answer import Event, continue_after, message_json, stream_events
 from ._cassettes import Cassette, CassetteLibrary
 from ._errors import APIError, invalid
 from ._faults import Fault, FaultBook
@@ -49,7 +49,8 @@ class _QuietDrops(logging.Filter):
         while exc is not None:
             if isinstance(exc, DropConnection):
                 return False
-            exc = exc.__cause__ or exc.__context__ or (exc.exceptions[0] if isinstance(exc, BaseExceptionGroup) else None)
+            group = getattr(exc, "exceptions", None)  # an exception group (anyio's task groups)
+            exc = exc.__cause__ or exc.__context__ or (group[0] if group else None)
         return True
 
 
