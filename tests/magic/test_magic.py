@@ -240,3 +240,14 @@ def test_unload(kernel: Kernel) -> None:
     kernel.check("%unload_ext claude_widgets")
     assert run_cell(kernel, "%%claude\nhi")["reply"]["ename"] == "UsageError"
     kernel.check("%load_ext claude_widgets")
+
+
+def test_a_runaway_tool_loop_stops_at_the_limit(kernel: Kernel) -> None:
+    kernel.check(TOOLS)
+    run = kernel.check(
+        "chat = cw.Chat(tools=[get_weather, calculator], max_steps=1)\n"
+        "view = chat.stream(\"What's the weather in Paris, and what is that temperature in Fahrenheit?\")\n"
+        "try:\n    view.wait(timeout=30)\nexcept cw.ToolLoopLimit as e:\n    print('limit:', e)\n"
+        "print(view.state, len(chat.messages))")
+    assert "limit: stopped after 1 requests: the model kept calling tools" in run.stdout
+    assert run.stdout.strip().endswith("error 0")  # shown as an error; the turn left no trace
