@@ -178,6 +178,7 @@ def run_sink(kernel: Kernel, code: str, repeat: int) -> tuple[list[float], dict[
         times.append(t)
         deltas = n
         weights = weigh(kernel, run.messages)
+        weights["idle_lost"] = float(run.idle_lost)
     return times, weights, deltas, text_bytes
 
 
@@ -213,7 +214,7 @@ def main() -> None:
                 total_n = int(w["comm_n"] + w["display_n"])
                 payload = w["comm_payload"] + w["display_payload"]
                 whole = w["comm_whole"] + w["display_whole"]
-                dropped = ""
+                dropped = " (some lost)" if w["idle_lost"] else ""
                 if name == "`HTML.value += delta`" and w["comm_n"] < n:
                     dropped = f" ({n - int(w['comm_n'])} lost)"
                 opened = f"{int(w['open_n'])} / {w['open_whole'] / 1e3:,.1f}" if w["open_n"] else "–"

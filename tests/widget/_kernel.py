@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import queue
@@ -33,6 +34,8 @@ def comm_payload_bytes(msg: dict[str, Any]) -> int:
 class Run:
     reply: dict[str, Any]
     messages: list[dict[str, Any]] = field(default_factory=list)
+    idle_lost: bool = False
+    """The kernel's idle status never arrived: iopub messages were dropped (a flood)."""
 
     @property
     def stdout(self) -> str:
@@ -105,20 +108,32 @@ class Kernel:
         run = Run(reply={})
         deadline = time.monotonic() + timeout
         idle = False
+        reply_at: float | None = None  # when the execute_reply came (the idle status may be lost)
         while not idle:
-            try:
-                msg = self.kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
-            except queue.Empty:
+            if time.monotonic() > deadline:
                 raise TimeoutError(f"the cell did not finish in {timeout} s; kernel threads:\n"
-                                   + self.dump_stacks()) from None
+                                   + self.dump_stacks())
+            try:
+                msg = self.kc.get_iopub_msg(timeout=0.2)
+            except queue.Empty:
+                if reply_at is None:
+                    with contextlib.suppress(queue.Empty):
+                        reply = self.kc.get_shell_msg(timeout=0)
+                        if reply["parent_header"].get("msg_id") == msg_id:
+                            run.reply, reply_at = reply, time.monotonic()
+                elif time.monotonic() - reply_at > 2.0:
+                    # replied, and iopub silent since: ZMQ dropped messages (its idle status among
+                    # them) because this reader fell behind a flood
+                    run.idle_lost = True
+                    break
+                continue
             run.messages.append(msg)
             if (msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle"
                     and msg["parent_header"].get("msg_id") == msg_id):
                 idle = True
         if os.environ.get("WIDGET_TEST_SLOW_DUMP"):
             timer.cancel()
-        run.reply = self.kc.get_shell_msg(timeout=max(1.0, deadline - time.monotonic()))
-        while run.reply["parent_header"].get("msg_id") != msg_id:
+        while run.reply.get("parent_header", {}).get("msg_id") != msg_id:
             run.reply = self.kc.get_shell_msg(timeout=max(1.0, deadline - time.monotonic()))
         return run
 
