@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from ._chat import Chat, ToolLoopLimit
@@ -32,6 +33,9 @@ from ._resilient import (
 )
 from ._stream import stream
 from ._view import IncompleteStreamError, StreamView
+
+# A library logs; the application decides where logs go (no "last resort" prints on stderr).
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 last_message: Any = None
 """The final ``Message`` of the last ``%%claude`` cell."""
