@@ -9,8 +9,9 @@ How it stays cheap and stoppable (the wire format is ``docs/widget-protocol.md``
   sends the buffered ops at most ~30 times a second, and no later than ~50 ms after an op
   was queued. Consecutive appends to one block travel as one op.
 - The whole state is synced once, zlib-compressed, at the end (and when the browser
-  asks), then the final ``status``; then every display of the view is updated so that a
-  saved notebook shows the answer as Markdown where no widget state exists.
+  asks), then the final ``status``; then every display of the view is updated to a
+  static, sanitised HTML record of the answer (``_static``), which is what a saved
+  notebook shows everywhere, with or without widget state.
 
 ``_Answer`` holds the kernel-side state and knows nothing about widgets; ``_Pacer``
 decides when to flush; ``StreamView`` ties them to threads, the comm and the display.
@@ -34,6 +35,7 @@ import traitlets
 
 from ._esm import CSS_PATH, build_esm
 from ._http import interrupt_response
+from ._static import record_html
 
 if TYPE_CHECKING:
     from anthropic.types import Message
@@ -387,27 +389,11 @@ class _Answer:
                          default=_json_default)
         return zlib.compress(raw.encode("utf-8"), 6)
 
-    def markdown(self) -> str:
-        out: list[str] = []
+    def record(self, **status: Any) -> str:
+        """The static HTML record of the answer (see ``_static``)."""
         with self.lock:
-            for i in sorted(self.blocks):
-                b = self.blocks[i]
-                if b.kind == "text":
-                    out.append(b.text())
-                elif b.kind == "thinking":
-                    if thinking := b.text():  # empty when the API omits the thinking's text
-                        out.append(f"<details><summary>Thinking</summary>\n\n{thinking}\n\n</details>")
-                elif b.kind == "redacted_thinking":
-                    out.append("<details><summary>Thinking (redacted)</summary></details>")
-                elif b.kind == "tool_result":
-                    label = "Tool error" if b.is_error else "Tool result"
-                    out.append(f"**{label}: `{b.name}`**\n\n```\n{b.text()}\n```")
-                else:
-                    value = b.input if b.done and b.input is not None else (b.text() or None)
-                    body = value if isinstance(value, str) else json.dumps(
-                        value, indent=2, ensure_ascii=False, default=_json_default)
-                    out.append(f"**Tool call: `{b.name}`**\n\n```json\n{body}\n```")
-        return "\n\n".join(s for s in out if s)
+            blocks = [self.blocks[i] for i in sorted(self.blocks)]
+            return record_html(blocks, **status)
 
     def message(self) -> Message | None:
         """The answer as an SDK ``Message`` (partial if the stream did not complete)."""
@@ -847,12 +833,27 @@ class StreamView(anywidget.AnyWidget):
     # ---- display
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> tuple[
             dict[str, Any], dict[str, Any]]:
-        data: dict[str, Any] = {"text/plain": self._plain()}
-        base = super()._repr_mimebundle_()
-        if base is not None:
-            data[_WIDGET_MIME] = base[0][_WIDGET_MIME]
+        """The live widget while streaming; once finished, the static record and the text.
+
+        A finished view is shown as its record, not as a widget, so that every viewer of the
+        saved notebook shows the answer (why: ``_static``'s docstring). The update that
+        swaps them is published by ``_finish``; the model itself lives on, so a view of it
+        inside another widget stays live.
+        """
         if self._state in _FINAL_STATES:
-            data["text/markdown"] = self._markdown()
+            a = self._answer
+            data: dict[str, Any] = {
+                "text/html": a.record(state=self._state, model=a.model,
+                                      input_tokens=a.usage.get("input_tokens", 0) or 0,
+                                      output_tokens=a.usage.get("output_tokens", 0) or 0,
+                                      stop_reason=a.stop_reason, error=self._error_text),
+                "text/plain": self._plain(),
+            }
+        else:
+            data = {"text/plain": self._plain()}
+            base = super()._repr_mimebundle_()
+            if base is not None:
+                data[_WIDGET_MIME] = base[0][_WIDGET_MIME]
         if include:
             data = {k: v for k, v in data.items() if k in include}
         if exclude:
@@ -868,14 +869,6 @@ class StreamView(anywidget.AnyWidget):
         if self._state == "error":
             return f"{text}\n\n[error: {self._error_text}]" if text else f"[error: {self._error_text}]"
         return text
-
-    def _markdown(self) -> str:
-        md = self._answer.markdown()
-        if self._state == "stopped":
-            md += "\n\n*[stopped]*"
-        elif self._state == "error":
-            md += f"\n\n*[error: {self._error_text}]*"
-        return md.strip()
 
     def _ipython_display_(self) -> None:
         """Display with a display id, updated with the final answer when the stream ends."""

@@ -13,6 +13,9 @@ SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 """Where every browser test leaves a screenshot of its tab (gitignored)."""
 
 
+FINAL_STATES = {"done", "stopped", "error"}
+
+
 class Notebook:
     """A notebook written into a server's root, opened in ``page``."""
 
@@ -68,11 +71,22 @@ class Notebook:
         return str(self.view(cell).get_attribute("data-cw-state"))
 
     def wait_state(self, cell: int, states: str | tuple[str, ...], timeout: float = 60_000) -> str:
+        """Wait until the view in cell ``cell`` is in one of ``states``; return that state.
+
+        Looked up afresh on each poll: a view displayed on its own is replaced by its static
+        record when it ends (one inside another widget, a VBox here, stays live), so the
+        element that was streaming may be gone before it shows the final state.
+        """
         states = (states,) if isinstance(states, str) else states
-        self.view(cell).wait_for(timeout=timeout)
-        handle = self.view(cell).element_handle()
+        final = set(states) <= FINAL_STATES
         self.page.wait_for_function(
-            "([el, states]) => states.includes(el.dataset.cwState)", arg=[handle, list(states)], timeout=timeout)
+            """([panel, cell, states, final]) => {
+                const out = document.querySelectorAll(panel + ' .jp-Cell')[cell]?.querySelector('.jp-OutputArea');
+                const root = out && (out.querySelector('.cw-record') || out.querySelector('.cw-root'));
+                if (!root || !states.includes(root.dataset.cwState)) return false;
+                return !final || root.classList.contains('cw-record') || !!root.closest('.widget-vbox');
+            }""",
+            arg=[self.panel, cell, list(states), final], timeout=timeout)
         return self.state(cell)
 
     def wait_text(self, cell: int, text: str, timeout: float = 60_000) -> None:
@@ -102,16 +116,21 @@ class Notebook:
         """Record (time, state, text chars, text) of cell ``cell``'s view every ``every_ms``."""
         self.view(cell).wait_for()
         self.page.evaluate(
-            """([el, every]) => {
+            """([panel, cell, every]) => {
                 window.__cwSamples = [];
                 window.__cwSampler = setInterval(() => {
+                    // looked up on each tick: the live view gives way to its record at the end
+                    const out = document.querySelectorAll(panel + ' .jp-Cell')[cell]?.querySelector('.jp-OutputArea');
+                    const el = out && (out.querySelector('.cw-record') || out.querySelector('.cw-root'));
+                    if (!el) return;
                     const t = el.querySelector('.cw-blocks');
                     window.__cwSamples.push({t: performance.now(), state: el.dataset.cwState,
+                        record: el.classList.contains('cw-record'),
                         chars: Number(el.dataset.cwTextChars || 0), shown: t ? t.textContent.length : 0,
                         thinkingOpen: !!el.querySelector('details.cw-thinking[open]'),
                         tool: (el.querySelector('.cw-tool-input') || {}).textContent || null});
                 }, every);
-            }""", [self.view(cell).element_handle(), every_ms])
+            }""", [self.panel, cell, every_ms])
 
     def stop_sampling(self) -> list[dict[str, Any]]:
         self.page.wait_for_timeout(200)  # a few samples of the final state
@@ -163,7 +182,8 @@ XSS_CHECK_JS = """(root) => {
         }
     }
     for (const a of root.querySelectorAll('a[href]')) {
-        if (a.target !== '_blank' || a.rel !== 'noopener noreferrer') bad.push('link without target/rel: ' + a.outerHTML);
+        // (JupyterLab's HTML renderer rewrites rel to "noopener" in a static record's links)
+        if (a.target !== '_blank' || !a.relList.contains('noopener')) bad.push('link without target/rel: ' + a.outerHTML);
     }
     if (getComputedStyle(document.body).display === 'none') bad.push('a <style> payload hid the page');
     return bad;

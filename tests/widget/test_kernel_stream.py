@@ -231,8 +231,8 @@ def test_final_display_update_carries_the_answer(kernel: Kernel) -> None:
     assert updated[0]["content"]["transient"]["display_id"] == display_id
     data = updated[0]["content"]["data"]
     assert data["text/plain"] == text
-    assert data["text/markdown"] == text
-    assert "application/vnd.jupyter.widget-view+json" in data
+    assert "<h1>A tour of Markdown</h1>" in data["text/html"]
+    assert "application/vnd.jupyter.widget-view+json" not in data  # the record replaces the widget
 
 
 def test_view_as_the_last_line_is_not_shown_twice(kernel: Kernel) -> None:

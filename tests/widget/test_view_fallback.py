@@ -1,4 +1,8 @@
-"""The static fallback: what a saved notebook shows where no widget state exists."""
+"""The static record: what a finished view's output becomes, and so what a saved notebook shows.
+
+Browser-side checks (XSS payloads inert, nbconvert pages with and without widget state)
+are in tests/widget/test_kernel_nbconvert.py and tests/browser.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +47,7 @@ def test_before_the_end_a_deterministic_placeholder() -> None:
     assert gate.wait(5)
     data, _ = view._repr_mimebundle_()
     assert data["text/plain"] == "[streaming…]"
-    assert "text/markdown" not in data
+    assert "text/html" not in data
     assert data[WIDGET]["model_id"] == view.model_id
     release.set()
     view.wait(timeout=5)
@@ -51,35 +55,59 @@ def test_before_the_end_a_deterministic_placeholder() -> None:
     assert data["text/plain"] == "partial"
 
 
-def test_final_bundle() -> None:
+def test_final_bundle_is_the_record_not_the_widget() -> None:
     view = finished(BLOCKS)
     data, metadata = view._repr_mimebundle_()
-    assert set(data) == {"text/plain", "text/markdown", WIDGET}
+    assert set(data) == {"text/plain", "text/html"}  # no widget: viewers must not pick it over the answer
     assert data["text/plain"] == "# Hello\n\nHere is *Markdown*."
-    md = data["text/markdown"]
-    assert md.startswith("<details><summary>Thinking</summary>\n\nThe user wants a greeting.\n\n</details>")
-    assert "# Hello\n\nHere is *Markdown*." in md
-    assert '**Tool call: `lookup`**\n\n```json\n{\n  "q": "hello",\n  "n": 2\n}\n```' in md
+    page = data["text/html"]
+    assert page.startswith('<div class="claude-widgets-streamview"><style>')
+    assert '<div class="cw-root cw-record" data-cw-state="done"' in page
+    assert '<span class="cw-state">Done</span>' in page
+    # thinking collapsed, Markdown rendered, the tool input pretty-printed, in order
+    thinking = page.index('<details class="cw-block cw-thinking"><summary><span class="cw-thinking-label">'
+                          'Thinking</span></summary><div class="cw-thinking-body">The user wants a greeting.</div>')
+    heading = page.index("<h1>Hello</h1>\n<p>Here is <em>Markdown</em>.</p>")
+    tool = page.index('<span class="cw-tool-name">lookup</span></div><pre class="cw-tool-input">'
+                      '{\n  &quot;q&quot;: &quot;hello&quot;,\n  &quot;n&quot;: 2\n}</pre>'.replace("&quot;", '"'))
+    assert thinking < heading < tool
     assert isinstance(metadata, dict)
 
 
-def test_bundle_is_deterministic() -> None:
-    """No ids, timings or addresses: two runs give the same text/plain and text/markdown."""
+def test_record_is_deterministic() -> None:
+    """No ids, timings or addresses: two runs give the same text/plain and text/html."""
     a, b = finished(BLOCKS), finished(BLOCKS)
     da, _ = a._repr_mimebundle_()
     db, _ = b._repr_mimebundle_()
-    assert da["text/plain"] == db["text/plain"]
-    assert da["text/markdown"] == db["text/markdown"]
-    assert da[WIDGET] != db[WIDGET]  # only the model id differs
-    assert "0x" not in da["text/plain"] + da["text/markdown"]
+    assert da == db
+    assert "0x" not in da["text/plain"] + da["text/html"]
+    assert a.model_id not in da["text/html"]
+
+
+def test_untrusted_markdown_is_inert_in_the_record() -> None:
+    """Raw HTML shows as text, unsafe links lose their target, images are not fetched."""
+    text = ('<img src=x onerror=alert(1)> <script>alert(2)</script> [a](javascript:alert(3)) '
+            '[ok](https://example.com) ![pic](https://example.com/p.png)\n\n<iframe src="https://e.com"></iframe>'
+            '\n\n<style>body{display:none}</style>\n\n[x](data:text/html,<script>alert(4)</script>)')
+    view = finished([{"type": "text", "text": text},
+                     {"type": "tool_use", "id": "t", "name": "<b>n</b>", "input": {"k": "</pre><script>"}}])
+    page = view._repr_mimebundle_()[0]["text/html"]
+    body = page[page.index("</style>") + len("</style>"):]
+    for tag in ("<img", "<script", "<iframe", "<style", "<b>"):
+        assert tag not in body, tag
+    assert "javascript:" not in body.replace("(javascript:alert(3))", "")
+    assert "&lt;img src=x onerror=alert(1)&gt;" in body
+    assert '<a href="https://example.com" target="_blank" rel="noopener noreferrer">ok</a>' in body
+    assert '<a class="cw-image-link" href="https://example.com/p.png"' in body
+    assert "&lt;/pre&gt;&lt;script&gt;" in body
 
 
 def test_include_and_exclude() -> None:
     view = finished(BLOCKS)
     data, _ = view._repr_mimebundle_(include={"text/plain"})
     assert set(data) == {"text/plain"}
-    data, _ = view._repr_mimebundle_(exclude={WIDGET})
-    assert set(data) == {"text/plain", "text/markdown"}
+    data, _ = view._repr_mimebundle_(exclude={"text/plain"})
+    assert set(data) == {"text/html"}
 
 
 def test_stopped_and_error_are_marked() -> None:
@@ -100,7 +128,8 @@ def test_stopped_and_error_are_marked() -> None:
     view.wait(timeout=5)
     data, _ = view._repr_mimebundle_()
     assert data["text/plain"] == "half an answer\n\n[stopped]"
-    assert data["text/markdown"].endswith("*[stopped]*")
+    assert '<span class="cw-state">Stopped</span>' in data["text/html"]
+    assert "<p>half an answer</p>" in data["text/html"]
 
     view = StreamView()
     view.consume(iter(raw_events([{"type": "text", "text": "abc"}], complete=False)))
@@ -110,6 +139,8 @@ def test_stopped_and_error_are_marked() -> None:
         pass
     data, _ = view._repr_mimebundle_()
     assert data["text/plain"] == "abc\n\n[error: Connection dropped after 3 characters]"
+    assert ('<div class="cw-error" role="alert">Connection dropped after 3 characters</div>'
+            in data["text/html"])
 
 
 def test_display_with_id_and_update_at_the_end(monkeypatch: Any) -> None:
@@ -138,4 +169,5 @@ def test_display_with_id_and_update_at_the_end(monkeypatch: Any) -> None:
     assert len(calls) == 2
     assert calls[1]["display_id"] == display_id and calls[1]["update"] is True
     assert calls[1]["data"]["text/plain"] == "final words"
-    assert calls[1]["data"]["text/markdown"] == "final words"
+    assert "<p>final words</p>" in calls[1]["data"]["text/html"]
+    assert WIDGET not in calls[1]["data"]

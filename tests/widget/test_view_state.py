@@ -353,9 +353,11 @@ def test_a_turn_with_tool_results(rv: Any) -> None:
     assert b.blocks[3]["is_error"] is True  # type: ignore[index]
     snap = json.loads(zlib.decompress(view.snapshot))["blocks"]
     assert snap[2]["type"] == "tool_result" and snap[3]["is_error"] is True and "is_error" not in snap[2]
-    md = view._repr_mimebundle_()[0]["text/markdown"]
-    assert "**Tool result: `get_weather`**\n\n```\n{\"temp\": 21}\n```" in md
-    assert "**Tool error: `oops`**" in md
+    page = view._repr_mimebundle_()[0]["text/html"]
+    assert ('<div class="cw-block cw-tool cw-tool-result"><div class="cw-tool-head"><span class="cw-tool-label">'
+            'Tool result</span><span class="cw-tool-name">get_weather</span></div>'
+            '<pre class="cw-tool-input">{\n  "temp": 21\n}</pre>') in page
+    assert '<span class="cw-tool-label">Tool error</span><span class="cw-tool-name">oops</span>' in page
     # the final message is the last request's, as the SDK gave it
     assert view.message is not None and [c.type for c in view.message.content] == ["text"]
 

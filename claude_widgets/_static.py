@@ -1,0 +1,158 @@
+"""The finished answer as a static, sanitised HTML record of the view.
+
+Why a record replaces the live view when a stream ends: a saved notebook must show the
+answer wherever no widget can run. GitHub and nbviewer have no kernel; nbconvert picks a
+widget over every other format as soon as widget state is saved (nbclient saves it, so
+does JupyterLab's "save widget state"), and anywidget's ES module cannot load in the
+html-manager that nbconvert pages use, so the widget would be blank; JupyterLab itself,
+reopening a notebook whose kernel is gone, shows "model not found" for a widget output.
+An output made of this record and ``text/plain`` shows the answer in all of them.
+
+Model output is untrusted, and a trusted notebook's ``text/html`` is inserted as is
+(JupyterLab, nbconvert): Markdown is rendered with raw HTML disabled (shown as text),
+images become links (nothing is fetched), and nh3 keeps only the tags and attributes
+Markdown produces, with http(s)/mailto/relative links. Everything else is escaped.
+The record mirrors the live view's markup and class names, so the swap does not move
+anything on screen, and carries the view's CSS for pages where the widget never loaded.
+Deterministic by design (no times, no ids): nbval compares it.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from functools import cache
+from typing import Any
+
+import nh3
+from markdown_it import MarkdownIt
+
+from ._esm import CSS_PATH
+
+STATE_LABELS = {"done": "Done", "stopped": "Stopped", "error": "Error"}
+
+_ALLOWED_TAGS = {
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "em", "strong", "s", "del", "code", "pre",
+    "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td",
+}
+_ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title", "class"},
+    "code": {"class"},
+    "ol": {"start"},
+}
+_ALIGN = {"align": {"left", "center", "right"}}
+
+
+@cache
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+
+    def image(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+        # the live view's rule: a URL chosen by the model could carry data out; link it instead
+        token = tokens[idx]
+        src = str(token.attrGet("src") or "")
+        alt = self.renderInlineAsText(token.children or [], options, env)
+        return (f'<a class="cw-image-link" href="{html.escape(src)}">'
+                f"[image: {html.escape(alt or src)}]</a>")
+
+    def align(state: Any) -> None:
+        # a column's alignment as `align` (as marked renders it), not a style attribute
+        for token in state.tokens:
+            style = token.attrs.pop("style", None) if token.type in ("th_open", "td_open") else None
+            if isinstance(style, str) and style.startswith("text-align:"):
+                token.attrSet("align", style.split(":", 1)[1])
+
+    md.add_render_rule("image", image)
+    md.core.ruler.push("cw_align", align)
+    return md
+
+
+@cache
+def _cleaner() -> nh3.Cleaner:
+    return nh3.Cleaner(
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        tag_attribute_values={"th": _ALIGN, "td": _ALIGN},
+        link_rel="noopener noreferrer",
+        set_tag_attribute_values={"a": {"target": "_blank"}},
+        strip_comments=True,
+    )
+
+
+def markdown_html(src: str) -> str:
+    """Untrusted Markdown → sanitised HTML."""
+    return str(_cleaner().clean(_markdown().render(src)))
+
+
+@cache
+def _css() -> str:
+    css = CSS_PATH.read_text(encoding="utf-8")
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
+    css = re.sub(r"\s*([{};,>])\s*", r"\1", css)
+    return re.sub(r"\s+", " ", css).strip()
+
+
+def _el(tag: str, cls: str, body: str = "", **attrs: str) -> str:
+    extra = "".join(f' {k.replace("_", "-")}="{html.escape(v)}"' for k, v in attrs.items())
+    return f'<{tag} class="{cls}"{extra}>{body}</{tag}>'
+
+
+def _esc(s: str) -> str:
+    return html.escape(s, quote=False)
+
+
+def _block_html(b: Any) -> str:
+    if b.kind == "text":
+        return _el("div", "cw-block cw-text cw-md jp-RenderedHTMLCommon", markdown_html(b.text()))
+    if b.kind in ("thinking", "redacted_thinking"):
+        redacted = b.kind == "redacted_thinking"
+        text = "" if redacted else b.text()
+        label = "Thinking (redacted)" if redacted else "Thinking" if text else "Thinking (omitted)"
+        summary = f'<summary>{_el("span", "cw-thinking-label", label)}</summary>'
+        return _el("details", "cw-block cw-thinking", summary + _el("div", "cw-thinking-body", _esc(text)))
+    result = b.kind == "tool_result"
+    if result:
+        kind, label = ("cw-tool-result cw-tool-error", "Tool error") if b.is_error else ("cw-tool-result",
+                                                                                        "Tool result")
+        value: Any = None
+        try:
+            value = json.loads(b.text())
+        except ValueError:
+            pass
+        body = (json.dumps(value, indent=2, ensure_ascii=False) if isinstance(value, (dict, list))
+                else b.text())
+    else:
+        kind, label = "cw-tool-call", "Tool call"
+        value = b.input if b.done and b.input is not None else None
+        if value is None and b.text():
+            try:
+                value = json.loads(b.text())
+            except ValueError:
+                value = None
+        body = (json.dumps(value, indent=2, ensure_ascii=False, default=str) if value is not None
+                else b.text())
+    head = _el("div", "cw-tool-head", _el("span", "cw-tool-label", label)
+               + _el("span", "cw-tool-name", _esc(b.name or "tool")))
+    return _el("div", f"cw-block cw-tool {kind}", head + _el("pre", "cw-tool-input", _esc(body)))
+
+
+def record_html(blocks: list[Any], *, state: str, model: str | None, input_tokens: int,
+                output_tokens: int, stop_reason: str | None, error: str | None) -> str:
+    """The record of a finished view: its status line, blocks and error, as the view shows them."""
+    tokens = f"in {input_tokens} · out {output_tokens} tokens" if input_tokens or output_tokens else ""
+    info = "".join([
+        _el("span", "cw-state", STATE_LABELS.get(state, state)),
+        _el("span", "cw-model", _esc(model or "")),
+        _el("span", "cw-tokens", tokens),
+        _el("span", "cw-stop-reason", f"stop: {_esc(stop_reason)}" if stop_reason else ""),
+    ])
+    bar = _el("div", "cw-bar", '<span class="cw-spinner" aria-hidden="true"></span>'
+              + _el("span", "cw-info", info), role="status")
+    chars = sum(len(b.text()) for b in blocks)
+    body = bar + _el("div", "cw-blocks", "".join(_block_html(b) for b in blocks))
+    if error:
+        body += _el("div", "cw-error", _esc(error), role="alert")
+    root = _el("div", "cw-root cw-record", body, data_cw_state=state, data_cw_text_chars=str(chars))
+    return f'<div class="claude-widgets-streamview"><style>{_css()}</style>{root}</div>'
