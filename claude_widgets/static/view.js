@@ -1003,6 +1003,7 @@ class View {
       item.update(force);
       chars += item.block.text.length;
     }
+    this.chars = chars;
     this.root.dataset.cwTextChars = String(chars);
     this.root.dataset.cwSeq = String(a.seq);
     this.root.dataset.cwRenderedChars = String(STATS.renderedChars);
@@ -1021,10 +1022,16 @@ class View {
     this.modelEl.textContent = s.model || "";
     const inTok = s.input_tokens | 0;
     const outTok = s.output_tokens | 0;
-    this.tokensEl.textContent = inTok || outTok ? `in ${inTok} · out ${outTok} tokens` : "";
+    // The API counts output tokens only at the end (message_delta): while streaming, show an
+    // estimate from the characters received (~4 a token), marked as one with "≈".
+    const estimate = active ? Math.round((this.chars || 0) / 4) : 0;
+    const approx = estimate > outTok;
+    const out = approx ? estimate : outTok;
+    const mark = approx ? "≈" : "";
+    this.tokensEl.textContent = inTok || out ? `in ${inTok} · out ${mark}${out} tokens` : "";
     const elapsed = a.elapsed();
     this.elapsedEl.textContent = state === "idle" ? "" : formatElapsed(elapsed);
-    this.rateEl.textContent = outTok > 1 && elapsed > 0.2 ? `${(outTok / elapsed).toFixed(1)} tok/s` : "";
+    this.rateEl.textContent = out > 1 && elapsed > 0.2 ? `${mark}${(out / elapsed).toFixed(1)} tok/s` : "";
     this.stopReasonEl.textContent = s.stop_reason ? `stop: ${s.stop_reason}` : "";
     if (state === "retrying" && s.retry) {
       const r = s.retry;

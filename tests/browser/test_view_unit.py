@@ -291,6 +291,25 @@ def test_status_line_and_stop_button(unit: Any) -> None:
     assert unit.evaluate("() => h.views[0].querySelector('.cw-stop').disabled") is True
 
 
+def test_output_tokens_estimated_while_streaming(unit: Any) -> None:
+    """The API counts output tokens at the end; until then the bar shows an estimate, marked ≈."""
+    _setup(unit)
+    bar = unit.evaluate("""async () => {
+        h.setStatus({state: "streaming", model: "m", input_tokens: 12, output_tokens: 1, elapsed: 2.0});
+        h.ops([["start", 0, {type: "text", name: null, id: null}], ["append", 0, 0, "x".repeat(400)]]);
+        await h.settle();
+        return h.views[0].querySelector('.cw-bar').textContent;
+    }""")
+    assert "in 12 · out ≈100 tokens" in bar and "≈" in unit.evaluate(
+        "() => h.views[0].querySelector('.cw-rate').textContent")
+    bar = unit.evaluate("""async () => {
+        h.setStatus({state: "done", output_tokens: 93, elapsed: 3.0});
+        await h.settle();
+        return h.views[0].querySelector('.cw-bar').textContent;
+    }""")
+    assert "out 93 tokens" in bar and "≈" not in bar and "31.0 tok/s" in bar
+
+
 # Classic payloads, one paragraph each; the `visible` part must show as text.
 XSS_PAYLOADS = [
     ("<script>alert(1)</script>", "<script>alert(1)</script>"),
