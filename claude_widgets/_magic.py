@@ -14,8 +14,10 @@ error state with the partial answer kept, and the conversation stays as it was.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import re
 import threading
 from typing import Any
 
@@ -58,6 +60,8 @@ class ClaudeMagics(Magics):
         super().__init__(shell)
         self.chats: dict[str, Chat] = {}
         self._client: Any = None
+        self._pending: dict[str, Any] = {}  # -o NAME → its view, until NAME is set
+        self._pending_lock = threading.Lock()
 
     @property
     def client(self) -> Any:
@@ -161,10 +165,29 @@ class ClaudeMagics(Magics):
         self._when_done(view, args.out)
 
     def _when_done(self, view: Any, out: str | None) -> None:
+        if out:
+            with self._pending_lock:
+                self._pending[out] = view
+
         def record() -> None:
             try:
                 message = view.wait()
             except BaseException:  # noqa: BLE001 - the view shows the error; nothing to store
+                message = None
+            self._store(view, out, message)
+
+        if os.environ.get("CLAUDE_WIDGETS_BLOCK") == "1":
+            record()  # Chat.stream already waited: store the result before the cell ends
+        else:
+            threading.Thread(target=record, name="claude-magic-result", daemon=True).start()
+
+    def _store(self, view: Any, out: str | None, message: Any) -> None:
+        with self._pending_lock:
+            if out and self._pending.get(out) is not view:
+                return  # a later `-o` with the same name took over, or stored already
+            if out:
+                del self._pending[out]
+            if message is None:
                 return
             import claude_widgets
 
@@ -172,21 +195,38 @@ class ClaudeMagics(Magics):
             if out:
                 self.shell.user_ns[out] = message
 
-        if os.environ.get("CLAUDE_WIDGETS_BLOCK") == "1":
-            record()  # Chat.stream already waited: store the result before the cell ends
-        else:
-            threading.Thread(target=record, name="claude-magic-result", daemon=True).start()
+    def wait_for_outputs(self, info: Any) -> None:
+        """Before a cell runs: if it uses a ``-o`` name whose answer is still streaming, wait.
+
+        Why: the answer streams in the background (so Stop works), and ``-o`` stores it at the
+        end; under Run All the next cell would otherwise run first and find no variable. A
+        kernel interrupt ends the wait (the stream is stopped and its partial answer kept).
+        """
+        cell = getattr(info, "raw_cell", "") or ""
+        with self._pending_lock:
+            waiting = [(name, view) for name, view in self._pending.items()
+                       if re.search(rf"(?<![\w.]){re.escape(name)}\b", cell)]
+        for name, view in waiting:
+            message = None
+            with contextlib.suppress(Exception):  # the view shows the error; the name stays unset
+                message = view.wait()
+            self._store(view, name, message)
 
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext claude_widgets``: register the magics (loading twice is harmless)."""
     if not any(isinstance(m, ClaudeMagics) for m in ipython.magics_manager.registry.values()):
-        ipython.register_magics(ClaudeMagics)
+        magics = ClaudeMagics(ipython)
+        ipython.register_magics(magics)
+        ipython.events.register("pre_run_cell", magics.wait_for_outputs)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """``%unload_ext claude_widgets``: remove the magics (their chats go with them)."""
     manager = ipython.magics_manager
+    magics = manager.registry.pop("ClaudeMagics", None)
+    if magics is not None:
+        with contextlib.suppress(ValueError):
+            ipython.events.unregister("pre_run_cell", magics.wait_for_outputs)
     for kind in ("line", "cell"):
         manager.magics[kind].pop("claude", None)
-    manager.registry.pop("ClaudeMagics", None)

@@ -42,7 +42,7 @@ STATE_MIME = "application/vnd.jupyter.widget-state+json"
 
 
 def _canonical_widget_state(nb: nbformat.NotebookNode, stem: str) -> nbformat.NotebookNode:
-    """Make the saved widget state the same on every run, so that re-executing is no diff.
+    """Keep the saved widget state small and the same on every run (re-executing is no diff).
 
     Model ids are random: each becomes a hash of the notebook's name and the model's rank
     (everywhere it appears: state, references between models, outputs). A finished
@@ -50,6 +50,21 @@ def _canonical_widget_state(nb: nbformat.NotebookNode, stem: str) -> nbformat.No
     depend on the machine's speed: zeroed.
     """
     state = nb.metadata.get("widgets", {}).get(STATE_MIME, {}).get("state", {})
+    # keep only models an output shows (and the models those refer to): a finished
+    # StreamView's output is its static record, so its state would only weigh the file down
+    outputs = json.dumps([cell.get("outputs", []) for cell in nb.cells])
+    keep = {mid for mid in state if mid in outputs}
+    todo = list(keep)
+    while todo:
+        refs = json.dumps(state[todo.pop()])
+        for mid in state:
+            if mid not in keep and f"IPY_MODEL_{mid}" in refs:
+                keep.add(mid)
+                todo.append(mid)
+    for mid in [m for m in state if m not in keep]:
+        del state[mid]
+    if not state and "widgets" in nb.metadata:
+        del nb.metadata["widgets"]
     for model in state.values():
         if model.get("model_name") != "AnyModel" or "status" not in model.get("state", {}):
             continue

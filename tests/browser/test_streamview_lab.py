@@ -26,6 +26,10 @@ def test_text_streams_in_live(lab_notebook: Any) -> None:
     nb = lab_notebook([setup_cell(delay_ms=30), stream_cell(scenario="markdown-tour")])
     nb.run_all()
     nb.start_sampling(1)
+    # mid-stream, the cell as a person sees it (README's docs/img/streamview.png is this picture)
+    nb.page.wait_for_function("el => Number(el.dataset.cwTextChars) > 420", arg=nb.view(1).element_handle(),
+                              timeout=60_000)
+    nb.page.locator(f"{nb.panel} .jp-Cell").nth(1).screenshot(path=str(SCREENSHOTS / "streamview-streaming.png"))
     nb.wait_state(1, "done", timeout=90_000)
     samples = nb.stop_sampling()
     live = _streaming_samples(samples)

@@ -251,3 +251,25 @@ def test_a_runaway_tool_loop_stops_at_the_limit(kernel: Kernel) -> None:
         "print(view.state, len(chat.messages))")
     assert "limit: stopped after 1 requests: the model kept calling tools" in run.stdout
     assert run.stdout.strip().endswith("error 0")  # shown as an error; the turn left no trace
+
+
+def test_a_later_cell_using_the_out_name_waits_for_it() -> None:
+    """Run All, interactively: `-o NAME` is set when the answer ends, after the cell returned.
+
+    A following cell that uses NAME waits for that answer first; a cell that doesn't, doesn't.
+    """
+    k = Kernel(env={"CLAUDE_WIDGETS_DELAY_MS": "40"}, block=False)  # streams in the background, paced
+    try:
+        k.check("%load_ext claude_widgets")
+        first = run_cell(k, "%%claude --new -o later_msg\nWrite a haiku about streaming", cell_id=uuid.uuid4().hex)
+        assert first["reply"]["status"] == "ok"
+        other = run_cell(k, "print(bool(get_ipython().magics_manager.registry['ClaudeMagics']._pending))")
+        assert [m["content"]["text"] for m in other["outputs"] if m["msg_type"] == "stream"] == ["True\n"]
+        uses = run_cell(k, "print(later_msg.content[-1].text.splitlines()[0])")
+        assert uses["reply"]["status"] == "ok", uses["reply"]
+        assert [m["content"]["text"] for m in uses["outputs"] if m["msg_type"] == "stream"] == \
+            ["Tokens drift like snow,\n"]
+        assert value(k, "__import__('claude_widgets').last_message.id") == \
+            value(k, "later_msg.id")
+    finally:
+        k.close()

@@ -171,3 +171,32 @@ def test_display_with_id_and_update_at_the_end(monkeypatch: Any) -> None:
     assert calls[1]["data"]["text/plain"] == "final words"
     assert "<p>final words</p>" in calls[1]["data"]["text/html"]
     assert WIDGET not in calls[1]["data"]
+
+
+def test_both_markdown_renderers_give_the_same_record(monkeypatch: Any) -> None:
+    """markdown-it-pyrs where it has wheels, markdown-it-py elsewhere: the same stored HTML.
+
+    nbval compares a notebook's stored record, so a learner on a Python without the Rust
+    wheels must get byte-identical output.
+    """
+    import sys
+
+    from claude_widgets import _static
+    from claude_widgets.server import _scenarios
+
+    from ..browser.test_view_unit import TRICKY, XSS_PAYLOADS
+
+    corpus = [_scenarios.MARKDOWN_TOUR, _scenarios.XSS, _scenarios.STORY, _scenarios.SSE_EXPLAINER, TRICKY,
+              "\n\n".join(p for p, _ in XSS_PAYLOADS), "```python\nunclosed = True\n", "![alt](https://e.com/i.png)"]
+    _static._renderer.cache_clear()
+    fast = [_static.markdown_html(t) for t in corpus]
+    assert "builtins.MarkdownIt" in repr(_static._renderer())  # the Rust one
+    monkeypatch.setitem(sys.modules, "markdown_it_pyrs", None)  # as if no wheel: the fallback
+    _static._renderer.cache_clear()
+    try:
+        assert "markdown_it.main.MarkdownIt" in repr(_static._renderer())
+        slow = [_static.markdown_html(t) for t in corpus]
+    finally:
+        _static._renderer.cache_clear()
+    for a, b in zip(fast, slow):
+        assert a == b
