@@ -38,6 +38,9 @@ from ipywidgets import HTML, Output
 from claude_widgets._stream import stream
 from claude_widgets._view import StreamView
 client = anthropic.Anthropic(base_url={url!r}, api_key="bench", max_retries=0)
+BOUND_CONSTANT = 2_500  # bytes: the status updates and the snapshot's framing, whatever the length
+
+
 def kw(tokens):
     return dict(model={model!r}, max_tokens=tokens, messages=[{{"role": "user", "content": "benchmark"}}],
                 extra_headers={{"x-offline-scenario": "long"}})
@@ -193,6 +196,7 @@ def main() -> None:
     kernel = None
     rows: list[str] = []
     perf_rows: list[str] = []
+    bound: list[tuple[float, int, str]] = []  # StreamView: comm payload − 1.5 × text, in bytes
     try:
         url = SERVER.start()
         kernel = SERVER.kernel = Kernel(block=False)
@@ -218,6 +222,8 @@ def main() -> None:
                 if name == "`HTML.value += delta`" and w["comm_n"] < n:
                     dropped = f" ({n - int(w['comm_n'])} lost)"
                 opened = f"{int(w['open_n'])} / {w['open_whole'] / 1e3:,.1f}" if w["open_n"] else "–"
+                if name.startswith("**StreamView**"):
+                    bound.append((w["comm_payload"] - 1.5 * text_bytes, tokens, name))
                 rows.append(
                     f"| {tokens:,} | {name} | {t * 1000:,.0f} | {t / bare[base]:.2f}× {base} | {total_n:,}{dropped} | "
                     f"{int(w['comm_n']):,} / {int(w['display_n']):,} | "
@@ -262,6 +268,10 @@ def main() -> None:
         "comm_open n / KB |"),
         "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         *rows,
+        "",
+        (f"The streamed traffic's bound, comm_msg payload ≤ 1.5 × text + {BOUND_CONSTANT:,} B: "
+         + ("holds in every StreamView row" if max(b[0] for b in bound) <= BOUND_CONSTANT else "**FAILS**")
+         + f" (largest excess over 1.5 × text: {max(bound)[0]:,.0f} B, at {max(bound)[1]:,} tokens)."),
         "",
         "StreamView against the bare loop at 20,000 deltas (the goal: ≤ 1.2×), runs interleaved:",
         "",

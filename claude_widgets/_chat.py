@@ -26,13 +26,16 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anthropic
 from anthropic.types import Message
 
 from ._events import ToolResultEvent
 from ._models import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    from anthropic.types import ToolUseBlock
 
 __all__ = ["Chat", "ToolLoopLimit"]
 
@@ -155,7 +158,7 @@ class _TurnEvents:
                     step.message = stream.get_final_message()
                 self.final = step.message
                 messages.append({"role": "assistant", "content": _content_params(step.message)})
-                calls = [b for b in step.message.content if b.type == "tool_use"]
+                calls = cast("list[ToolUseBlock]", [b for b in step.message.content if b.type == "tool_use"])
                 if step.message.stop_reason != "tool_use" or not calls:
                     outcome = "done"
                     return

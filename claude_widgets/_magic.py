@@ -19,11 +19,29 @@ import hashlib
 import os
 import re
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+if TYPE_CHECKING:
+    # IPython.core.magic_arguments is untyped; these are its signatures (each decorator
+    # returns the function it was given).
+    import argparse
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    from IPython.core.interactiveshell import InteractiveShell
+
+    _F = TypeVar("_F", bound=Callable[..., Any])
+
+    def magic_arguments(name: str | None = None) -> Callable[[_F], _F]: ...
+    def argument(*args: Any, **kwds: Any) -> Callable[[_F], _F]: ...
+    def parse_argstring(magic_func: Callable[..., Any], argstring: str, *,
+                        partial: bool = False) -> argparse.Namespace: ...
+else:
+    from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
 from IPython.utils.text import DollarFormatter
 
 from ._chat import Chat
@@ -55,6 +73,9 @@ def _unquote(value: str | None) -> str | None:
 @magics_class
 class ClaudeMagics(Magics):
     """The ``%claude`` / ``%%claude`` magics and the chats they keep."""
+
+    if TYPE_CHECKING:
+        shell: InteractiveShell  # always given one (load_ipython_extension); Magics allows None
 
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
@@ -129,7 +150,8 @@ class ClaudeMagics(Magics):
         for literal braces). Turns of one ``--chat`` form one conversation; re-running a
         cell replaces its own turn. The last answer is also ``claude_widgets.last_message``.
         """
-        args = parse_argstring(self.claude, line)
+        # IPython types line_cell_magic as returning `_F | Callable[[_F], _F]`; it returns _F
+        args = parse_argstring(self.claude, line)  # type: ignore[misc]
         for name in ("model", "system", "thinking", "tools", "chat", "out"):
             setattr(args, name, _unquote(getattr(args, name)))
         raw = cell if cell is not None else " ".join(args.prompt)

@@ -860,6 +860,12 @@ class StreamView(anywidget.AnyWidget):
             data = {k: v for k, v in data.items() if k not in exclude}
         return data, {}
 
+    def __repr__(self) -> str:
+        # deterministic (no address): containers show their children's reprs in saved notebooks
+        model = self._answer.model
+        return (f"<StreamView {self._state}: {self._answer.nchars():,} characters"
+                + (f", {model}" if model else "") + ">")
+
     def _plain(self) -> str:
         if self._state not in _FINAL_STATES:
             return "[not started]" if self._state == "idle" else "[streaming…]"

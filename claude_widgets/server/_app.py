@@ -262,9 +262,9 @@ def make_app(state: ServerState) -> Starlette:
                 answer, model = _scenarios.answer(req, scenario), req.model
             if req.prefill is not None:
                 answer = continue_after(answer, req.prefill)
-            kwargs = dict(msg_id=_scenarios.stable_id("msg", body), model=model,
-                          input_tokens=_input_tokens(req), max_tokens=req.max_tokens,
-                          stop_sequences=req.stop_sequences)
+            kwargs: dict[str, Any] = {"msg_id": _scenarios.stable_id("msg", body), "model": model,
+                                      "input_tokens": _input_tokens(req), "max_tokens": req.max_tokens,
+                                      "stop_sequences": req.stop_sequences}
             if not req.stream:
                 record.outcome = "completed"
                 return JSONResponse(message_json(answer, **kwargs), headers=headers)

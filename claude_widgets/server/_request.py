@@ -59,7 +59,7 @@ class MessagesRequest:
 
     @property
     def thinking_enabled(self) -> bool:
-        return bool(self.thinking) and self.thinking.get("type") in ("enabled", "adaptive")  # type: ignore[union-attr]
+        return bool(self.thinking and self.thinking.get("type") in ("enabled", "adaptive"))
 
     @property
     def prefill(self) -> str | None:
@@ -112,7 +112,7 @@ def _normalise_messages(messages: Any) -> list[dict[str, Any]]:
             raise invalid(f"messages.{i}: Input should be a valid dictionary")
         extra = set(m) - {"role", "content"}
         if extra:
-            raise invalid(f"messages.{i}.{sorted(extra)[0]}: Extra inputs are not permitted")
+            raise invalid(f"messages.{i}.{min(extra)}: Extra inputs are not permitted")
         role = m.get("role")
         if role not in ("user", "assistant"):
             raise invalid(f"messages.{i}.role: Input should be 'user' or 'assistant'")
@@ -219,6 +219,7 @@ def _thinking(thinking: Any, max_tokens: int | None, model: str) -> dict[str, An
     if kind == "enabled":
         budget = thinking.get("budget_tokens")
         _expect(budget, int, "thinking.enabled.budget_tokens", "a valid integer")
+        assert isinstance(budget, int)  # _expect raised otherwise; narrows the type
         if budget < 1024:
             raise invalid("thinking.enabled.budget_tokens: Input should be greater than or equal to 1024")
         if max_tokens is not None and max_tokens <= budget:
@@ -250,7 +251,7 @@ def parse_messages_request(body: Any, *, count_tokens: bool = False) -> Messages
             raise invalid("max_tokens: Field required")
         max_tokens = body["max_tokens"]
         _expect(max_tokens, int, "max_tokens", "a valid integer")
-        if max_tokens < 1:  # type: ignore[operator]
+        if max_tokens < 1:
             raise invalid("max_tokens: Input should be greater than or equal to 1")
     stream = body.get("stream", False)
     _expect(stream, bool, "stream", "a valid boolean")

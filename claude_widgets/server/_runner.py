@@ -13,11 +13,15 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from ._app import RequestRecord, ServerConfig, ServerState, make_app
 from ._cassettes import CassetteLibrary
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 DEFAULT_DELAY_MS = 20.0
 """Pause before each content delta when none is given: about the pace of the real API."""
@@ -109,7 +113,7 @@ class OfflineServer:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, timeout: float = 10.0) -> OfflineServer:
+    def start(self, timeout: float = 10.0) -> Self:
         if self.running:
             return self
         self._sock = bind_socket(self.host, self._requested_port)
@@ -139,7 +143,7 @@ class OfflineServer:
             self._sock.close()
         self._server = self._thread = self._sock = None
 
-    def __enter__(self) -> OfflineServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,11 +214,11 @@ def _generic(ctx: Context) -> str:
     words = len(ctx.prompt.split())
     turns = len(ctx.request.conversation)
     lines = [
-        f"I'm the **offline stand-in** for Claude, so I can't truly answer “{_excerpt(ctx.prompt)}”. "
-        "Here is what I can tell you about your request instead:",
+        (f"I'm the **offline stand-in** for Claude, so I can't truly answer “{_excerpt(ctx.prompt)}”. "
+         "Here is what I can tell you about your request instead:"),
         "",
-        f"1. Your message has {words} word{'s' if words != 1 else ''} and the conversation has "
-        f"{turns} message{'s' if turns != 1 else ''}.",
+        (f"1. Your message has {words} word{'s' if words != 1 else ''} and the conversation has "
+         f"{turns} message{'s' if turns != 1 else ''}."),
         "2. This reply streams as `text_delta` events of a few tokens each, exactly like the real API.",
         "3. To ask the real Claude, set `ANTHROPIC_API_KEY` and unset `CLAUDE_WIDGETS_OFFLINE`.",
     ]
@@ -316,7 +316,7 @@ def _value_for(name: str, schema: dict[str, Any], ctx: Context, place: str | Non
     """A plausible argument for one input property, taken from the prompt where possible."""
     kind = schema.get("type", "string")
     lname = name.lower()
-    if "enum" in schema and schema["enum"]:
+    if schema.get("enum"):
         enum = schema["enum"]
         for option in enum:
             if str(option).lower() in ctx.lower:
@@ -397,7 +397,7 @@ def _plan_tool_calls(ctx: Context, done: list[tuple[dict[str, Any], str, bool]])
     props: dict[str, Any] = tool.input_schema.get("properties", {})
     required = set(tool.input_schema.get("required", list(props)))
     place_props = [p for p in props if any(k in p.lower() for k in ("location", "city", "place", "town", "country", "timezone"))]
-    places = _places(ctx.prompt) if place_props else []
+    places: Sequence[str | None] = _places(ctx.prompt) if place_props else []
     blocks = []
     for place in places or [None]:
         args = {name: _value_for(name, schema, ctx, place, results)

@@ -68,6 +68,10 @@ def test_bytes_and_messages_at_zero_pacing(kernel: Kernel, max_tokens: int) -> N
     assert len(iopub) <= 30 * elapsed + 12
     whole = sum(msg_bytes(kernel.session, m) for m in comm)
     assert whole <= payload + 1000 * len(comm)  # the envelope is paid per message, so few messages
+    # the static record replacing the widget at the end: one message, linear in the answer
+    (update,) = [m for m in run.messages if m["msg_type"] == "update_display_data"]
+    record = len(json.dumps(update["content"]["data"], ensure_ascii=False).encode())
+    assert record <= 3 * text_bytes + 8000, (record, text_bytes)
 
 
 def test_message_rate_when_paced(kernel: Kernel) -> None:

@@ -200,3 +200,13 @@ def test_both_markdown_renderers_give_the_same_record(monkeypatch: Any) -> None:
         _static._renderer.cache_clear()
     for a, b in zip(fast, slow):
         assert a == b
+
+
+def test_repr_is_short_and_deterministic() -> None:
+    """What a container's text/plain shows for it in a saved notebook: no address."""
+    import ipywidgets
+
+    view = finished(BLOCKS)
+    assert repr(view) == f"<StreamView done: {view._answer.nchars():,} characters, {view._answer.model}>"
+    assert repr(ipywidgets.HBox([view])) == f"HBox(children=({view!r},))"
+    assert repr(StreamView()) == "<StreamView idle: 0 characters>"
