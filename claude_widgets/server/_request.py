@@ -146,19 +146,30 @@ def _normalise_messages(messages: Any) -> list[dict[str, Any]]:
 
 
 def _check_tool_results(messages: list[dict[str, Any]]) -> None:
-    """Each tool_result must answer a tool_use of the assistant turn just before it."""
+    """tool_use and tool_result pair up across adjacent turns, as the API requires.
+
+    Each tool_result answers a tool_use of the assistant turn just before it, and each
+    tool_use of an assistant turn that is followed by another message is answered in it.
+    """
     for i, m in enumerate(messages):
-        results = [b for b in m["content"] if b.get("type") == "tool_result"]
-        if not results:
-            continue
         prev = messages[i - 1] if i > 0 else None
         ids = {b.get("id") for b in prev["content"] if b.get("type") == "tool_use"} if prev else set()
-        for b in results:
-            if b["tool_use_id"] not in ids:
+        for j, b in enumerate(m["content"]):
+            if b.get("type") == "tool_result" and b["tool_use_id"] not in ids:
                 raise invalid(
-                    f"messages.{i}.content: unexpected `tool_use_id` found in `tool_result` blocks: "
+                    f"messages.{i}.content.{j}: unexpected `tool_use_id` found in `tool_result` blocks: "
                     f"{b['tool_use_id']}. Each `tool_result` block must have a corresponding `tool_use` "
                     "block in the previous message."
+                )
+        if m["role"] == "assistant" and i + 1 < len(messages):
+            answered = {b.get("tool_use_id") for b in messages[i + 1]["content"] if b.get("type") == "tool_result"}
+            missing = [str(b.get("id")) for b in m["content"] if b.get("type") == "tool_use"
+                       and b.get("id") not in answered]
+            if missing:
+                raise invalid(
+                    f"messages.{i}: `tool_use` ids were found without `tool_result` blocks immediately after: "
+                    f"{', '.join(missing)}. Each `tool_use` block must have a corresponding `tool_result` block "
+                    "in the next message."
                 )
 
 

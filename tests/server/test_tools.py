@@ -135,3 +135,31 @@ def test_tool_result_without_matching_tool_use_is_400(client: anthropic.Anthropi
     with pytest.raises(anthropic.BadRequestError, match="tool_use_id"):
         client.messages.create(model=DEFAULT_MODEL, max_tokens=100, messages=[
             {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_nope", "content": "x"}]}])
+
+
+def test_unanswered_tool_use_is_400_as_the_api_says(client: anthropic.Anthropic) -> None:
+    """A tool_use followed by a turn that doesn't answer it: the API's 400 and wording."""
+    call = {"type": "tool_use", "id": "toolu_a", "name": "get_weather", "input": {"location": "Paris"}}
+    other = {"type": "tool_use", "id": "toolu_b", "name": "get_weather", "input": {"location": "Rome"}}
+    with pytest.raises(anthropic.BadRequestError) as err:
+        client.messages.create(model=DEFAULT_MODEL, max_tokens=100, tools=[WEATHER], messages=[
+            {"role": "user", "content": "weather?"},
+            {"role": "assistant", "content": [call, other]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_a", "content": "18 °C"}]}])
+    assert err.value.body["error"]["message"] == (  # type: ignore[index]
+        "messages.1: `tool_use` ids were found without `tool_result` blocks immediately after: toolu_b. "
+        "Each `tool_use` block must have a corresponding `tool_result` block in the next message.")
+    # a plain text answer instead of the results: the same error, both ids
+    with pytest.raises(anthropic.BadRequestError, match="immediately after: toolu_a, toolu_b"):
+        client.messages.create(model=DEFAULT_MODEL, max_tokens=100, tools=[WEATHER], messages=[
+            {"role": "user", "content": "weather?"}, {"role": "assistant", "content": [call, other]},
+            {"role": "user", "content": "never mind"}])
+
+
+def test_stray_tool_result_names_its_block(client: anthropic.Anthropic) -> None:
+    with pytest.raises(anthropic.BadRequestError) as err:
+        client.messages.create(model=DEFAULT_MODEL, max_tokens=100, messages=[
+            {"role": "user", "content": [{"type": "text", "text": "see:"},
+                                         {"type": "tool_result", "tool_use_id": "toolu_nope", "content": "x"}]}])
+    assert err.value.body["error"]["message"].startswith(  # type: ignore[index]
+        "messages.0.content.1: unexpected `tool_use_id` found in `tool_result` blocks: toolu_nope.")
