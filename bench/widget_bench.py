@@ -24,6 +24,8 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+
+BOUND_CONSTANT = 2_500  # bytes: the status updates and the snapshot's framing, whatever the length
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,9 +40,6 @@ from ipywidgets import HTML, Output
 from claude_widgets._stream import stream
 from claude_widgets._view import StreamView
 client = anthropic.Anthropic(base_url={url!r}, api_key="bench", max_retries=0)
-BOUND_CONSTANT = 2_500  # bytes: the status updates and the snapshot's framing, whatever the length
-
-
 def kw(tokens):
     return dict(model={model!r}, max_tokens=tokens, messages=[{{"role": "user", "content": "benchmark"}}],
                 extra_headers={{"x-offline-scenario": "long"}})

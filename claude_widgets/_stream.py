@@ -25,8 +25,12 @@ def stream(client: Any, *, view: StreamView | None = None, display: bool = True,
     request goes through :func:`~claude_widgets.resilient_stream`: failures before the
     answer are retried and a broken stream is resumed, and the view shows "retrying"
     meanwhile; ``resume=False`` streams ``client.messages.create(stream=True)`` as is.
+    ``resilient_stream``'s own options (``max_attempts``, ``deadline``, ``stall_timeout``,
+    ``base_delay``, ``max_delay``) pass through ``messages_kwargs`` to it; everything else
+    is the request.
     The view is displayed (unless ``display=False``) and the call returns at once;
-    ``view.wait()`` (sync client) or ``await view`` gives the final ``Message``.
+    ``view.wait()`` (sync client) or ``await view`` gives the final ``Message``. When the
+    stream ends, the view's output becomes a static record of the answer.
     """
     messages_kwargs.pop("stream", None)
     view = view if view is not None else StreamView()
@@ -53,7 +57,7 @@ def stream(client: Any, *, view: StreamView | None = None, display: bool = True,
         from IPython.display import display as show
 
         if get_ipython() is not None:
-            show(view)  # type: ignore[no-untyped-call]  # shows "[streaming…]" as its static fallback until the end
+            show(view)  # type: ignore[no-untyped-call]  # the widget now; its static record at the end
     wait_if_asked(view)
     return view
 

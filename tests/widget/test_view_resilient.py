@@ -89,3 +89,18 @@ def test_stop_closes_the_resilient_stream_without_a_retry(rv: Any, client: anthr
     assert "retrying" not in rv.states
     assert len([r for r in server.requests if r.headers.get("x-offline-fault") == spec]) == 1
     assert not [t for t in threading.enumerate() if t.name.startswith("StreamView")]
+
+
+def test_stream_passes_resilient_options_through(client: anthropic.Anthropic, fault_id: str) -> None:
+    """`cw.stream(client, max_attempts=1, ...)`: the option reaches resilient_stream, not the request."""
+    from claude_widgets import stream
+
+    headers = {"x-offline-scenario": "story", "x-offline-fault": f"status=529; id={fault_id}"}
+    view = stream(client, display=False, max_attempts=1, base_delay=0.01, **REQUEST, extra_headers=headers)
+    import pytest
+
+    from claude_widgets import RetriesExhausted
+
+    with pytest.raises(RetriesExhausted, match=r"after 1 attempt\(s\): overloaded \(529\)"):
+        view.wait(timeout=30)
+    assert view.state == "error"
