@@ -31,7 +31,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 from claude_widgets import DEFAULT_MODEL
-from tests.widget._kernel import Kernel, comm_payload_bytes, msg_bytes
+from tests._kernel import Kernel, comm_payload_bytes, msg_bytes
 
 SETUP = """
 import anthropic, json, time

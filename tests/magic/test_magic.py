@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.widget._kernel import Kernel
+from tests._kernel import Kernel
 
 pytestmark = pytest.mark.kernel
 

@@ -12,7 +12,7 @@ from claude_widgets import DEFAULT_MODEL
 from claude_widgets.server import OfflineServer
 from claude_widgets.server._scenarios import MARKDOWN_TOUR
 
-from ._kernel import Kernel, status_updates, stream_view_comm_ids
+from tests._kernel import Kernel, status_updates, stream_view_comm_ids
 
 
 @pytest.fixture(scope="module")

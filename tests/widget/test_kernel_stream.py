@@ -17,7 +17,7 @@ import pytest
 from claude_widgets import DEFAULT_MODEL
 from claude_widgets.server import OfflineServer
 
-from ._kernel import Kernel, comm_payload_bytes, msg_bytes, status_updates, stream_view_comm_ids
+from tests._kernel import Kernel, comm_payload_bytes, msg_bytes, status_updates, stream_view_comm_ids
 
 pytestmark = pytest.mark.kernel
 
