@@ -97,6 +97,7 @@ def markdown_html(src: str) -> str:
     out = _IMG.sub(_image_link, _renderer()(src))  # attribute values come escaped
     out = _ALIGN_STYLE.sub(r'<\1 align="\2">', out)  # a column's alignment as marked renders it
     out = _FENCE_END.sub("\n</code></pre>", out)  # an unclosed fence ends like a closed one
+    out = out.replace("<br />\n", "<br />")  # as marked: a hard break is the <br> alone (paragraphs keep newlines)
     return str(_cleaner().clean(out))
 
 

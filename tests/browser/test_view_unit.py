@@ -381,3 +381,30 @@ def test_tool_result_and_omitted_thinking(unit: Any) -> None:
         ["cw-block cw-tool cw-tool-result cw-tool-error", "Tool error", "timeout"],
     ]
     assert got["bold"] == 0
+
+
+LINES_JS = """() => [...document.querySelectorAll('.cw-md p')].map((p) => {
+    const r = document.createRange();
+    r.selectNodeContents(p);
+    return new Set([...r.getClientRects()].map((x) => Math.round(x.top))).size;
+})"""
+POEM = "Tokens drift like snow,\neach one lands before the next—\nthe answer takes shape.\n\nhard  \nbreak"
+
+
+def test_single_newlines_break_lines_live_and_in_the_record(unit: Any) -> None:
+    """A poem keeps its lines (a single newline is a line break), in the view and in its record."""
+    from claude_widgets._esm import CSS_PATH
+    from claude_widgets._static import markdown_html
+
+    unit.add_style_tag(content=CSS_PATH.read_text())
+    _setup(unit)
+    unit.evaluate("""async (text) => {
+        h.ops([["start", 0, {type: "text", name: null, id: null}], ["append", 0, 0, text], ["stop", 0, null]]);
+        h.setStatus({state: "done"});
+        await h.settle();
+    }""", POEM)
+    assert unit.evaluate(LINES_JS) == [3, 2]  # the hard break is one break, not two
+    unit.evaluate("""(html) => {
+        document.body.innerHTML = '<div class="claude-widgets-streamview"><div class="cw-md">' + html + '</div></div>';
+    }""", markdown_html(POEM))
+    assert unit.evaluate(LINES_JS) == [3, 2]
