@@ -254,3 +254,48 @@ def test_dark_theme(lab_notebook: Any) -> None:
         nb.page.screenshot(path=str(SCREENSHOTS / "test_dark_theme_view.png"))
     finally:
         nb.page.evaluate(change, "JupyterLab Light")
+
+
+MAGIC_SETUP = '''import os
+os.environ["CLAUDE_WIDGETS_OFFLINE"] = "1"
+os.environ["CLAUDE_WIDGETS_DELAY_MS"] = "15"
+%load_ext claude_widgets
+
+def get_weather(location: str) -> str:
+    """Get the current weather in a city.
+
+    Args:
+        location: The city, e.g. Paris.
+    """
+    return {"Paris": "18 °C, sunny"}.get(location, "unknown")
+
+def calculator(expression: str) -> str:
+    """Evaluate an arithmetic expression.
+
+    Args:
+        expression: e.g. 18 * 9 / 5 + 32
+    """
+    return str(round(eval(expression, {"__builtins__": {}}), 2))
+print("ready")'''
+
+
+def test_magic_tool_loop_streams_into_one_view(lab_notebook: Any) -> None:
+    """%%claude with Python tools in JupyterLab: every step live in one view, then one record."""
+    nb = lab_notebook([MAGIC_SETUP, "%%claude --tools get_weather,calculator\n"
+                                    "What's the weather in Paris, and what is that temperature in Fahrenheit?"])
+    nb.run_all()
+    nb.start_sampling(1, every_ms=20)
+    nb.wait_state(1, "done", timeout=90_000)
+    samples = nb.stop_sampling()
+    assert any(s["state"] == "streaming" and not s["record"] for s in samples), "never seen live"
+    view = nb.view(1)
+    kinds = view.evaluate("el => [...el.querySelector('.cw-blocks').children].map(c => c.classList[2] || c.classList[1])")
+    assert kinds == ["cw-md", "cw-tool-call", "cw-tool-result", "cw-md", "cw-tool-call", "cw-tool-result", "cw-md"]
+    names = view.locator(".cw-tool-name").all_inner_texts()
+    assert names == ["get_weather", "get_weather", "calculator", "calculator"]
+    results = view.locator(".cw-tool-result .cw-tool-input").all_inner_texts()
+    assert results == ["18 °C, sunny", "64.4"]
+    assert "64.4" in view.locator(".cw-text").last.inner_text()
+    assert xss_findings(view) == []
+    assert nb.execute("print(len(get_ipython().magics_manager.registry['ClaudeMagics'].chats['default'].messages))"
+                      ).strip() == "6"
