@@ -22,7 +22,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
@@ -118,6 +118,13 @@ def _esc(s: str) -> str:
     return html.escape(s, quote=False)
 
 
+def _parsed(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 def _block_html(b: Any) -> str:
     if b.kind == "text":
         return _el("div", "cw-block cw-text cw-md jp-RenderedHTMLCommon", markdown_html(b.text()))
@@ -127,39 +134,33 @@ def _block_html(b: Any) -> str:
         label = "Thinking (redacted)" if redacted else "Thinking" if text else "Thinking (omitted)"
         summary = f'<summary>{_el("span", "cw-thinking-label", label)}</summary>'
         return _el("details", "cw-block cw-thinking", summary + _el("div", "cw-thinking-body", _esc(text)))
-    result = b.kind == "tool_result"
-    if result:
+    if b.kind == "tool_result":
         kind, label = ("cw-tool-result cw-tool-error", "Tool error") if b.is_error else ("cw-tool-result",
                                                                                         "Tool result")
-        value: Any = None
-        try:
-            value = json.loads(b.text())
-        except ValueError:
-            pass
-        body = (json.dumps(value, indent=2, ensure_ascii=False) if isinstance(value, (dict, list))
-                else b.text())
+        value = _parsed(b.text())
+        pretty = isinstance(value, (dict, list))  # as the view: a result is JSON only when an object
     else:
         kind, label = "cw-tool-call", "Tool call"
-        value = b.input if b.done and b.input is not None else None
-        if value is None and b.text():
-            try:
-                value = json.loads(b.text())
-            except ValueError:
-                value = None
-        body = (json.dumps(value, indent=2, ensure_ascii=False, default=str) if value is not None
-                else b.text())
+        value = b.input if b.done and b.input is not None else _parsed(b.text()) if b.text() else None
+        pretty = value is not None
+    body = json.dumps(value, indent=2, ensure_ascii=False, default=str) if pretty else b.text()
     head = _el("div", "cw-tool-head", _el("span", "cw-tool-label", label)
                + _el("span", "cw-tool-name", _esc(b.name or "tool")))
     return _el("div", f"cw-block cw-tool {kind}", head + _el("pre", "cw-tool-input", _esc(body)))
 
 
-def record_html(blocks: list[Any], *, state: str, model: str | None, input_tokens: int,
-                output_tokens: int, stop_reason: str | None, error: str | None) -> str:
-    """The record of a finished view: its status line, blocks and error, as the view shows them."""
+def record_html(blocks: list[Any], status: Mapping[str, Any]) -> str:
+    """The record of a finished view: its status line, blocks and error, as the view shows them.
+
+    ``status`` is the view's final ``status`` trait; its time fields are left out (not
+    deterministic).
+    """
+    state, stop_reason = status["state"], status["stop_reason"]
+    input_tokens, output_tokens = status["input_tokens"], status["output_tokens"]
     tokens = f"in {input_tokens} · out {output_tokens} tokens" if input_tokens or output_tokens else ""
     info = "".join([
         _el("span", "cw-state", STATE_LABELS.get(state, state)),
-        _el("span", "cw-model", _esc(model or "")),
+        _el("span", "cw-model", _esc(status["model"] or "")),
         _el("span", "cw-tokens", tokens),
         _el("span", "cw-stop-reason", f"stop: {_esc(stop_reason)}" if stop_reason else ""),
     ])
@@ -167,7 +168,7 @@ def record_html(blocks: list[Any], *, state: str, model: str | None, input_token
               + _el("span", "cw-info", info), role="status")
     chars = sum(len(b.text()) for b in blocks)
     body = bar + _el("div", "cw-blocks", "".join(_block_html(b) for b in blocks))
-    if error:
-        body += _el("div", "cw-error", _esc(error), role="alert")
+    if status["error"]:
+        body += _el("div", "cw-error", _esc(status["error"]), role="alert")
     root = _el("div", "cw-root cw-record", body, data_cw_state=state, data_cw_text_chars=str(chars))
     return f'<div class="claude-widgets-streamview"><style>{_css()}</style>{root}</div>'

@@ -389,11 +389,11 @@ class _Answer:
                          default=_json_default)
         return zlib.compress(raw.encode("utf-8"), 6)
 
-    def record(self, **status: Any) -> str:
+    def record(self, status: dict[str, Any]) -> str:
         """The static HTML record of the answer (see ``_static``)."""
         with self.lock:
             blocks = [self.blocks[i] for i in sorted(self.blocks)]
-            return record_html(blocks, **status)
+            return record_html(blocks, status)
 
     def message(self) -> Message | None:
         """The answer as an SDK ``Message`` (partial if the stream did not complete)."""
@@ -841,12 +841,8 @@ class StreamView(anywidget.AnyWidget):
         inside another widget stays live.
         """
         if self._state in _FINAL_STATES:
-            a = self._answer
             data: dict[str, Any] = {
-                "text/html": a.record(state=self._state, model=a.model,
-                                      input_tokens=a.usage.get("input_tokens", 0) or 0,
-                                      output_tokens=a.usage.get("output_tokens", 0) or 0,
-                                      stop_reason=a.stop_reason, error=self._error_text),
+                "text/html": self._answer.record(self._status_dict()),  # what the status line shows
                 "text/plain": self._plain(),
             }
         else:

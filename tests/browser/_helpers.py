@@ -15,6 +15,14 @@ SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 
 FINAL_STATES = {"done", "stopped", "error"}
 
+# A view's root in a cell's output, looked up afresh on each call: a view displayed on its own
+# is replaced by its static record when it ends (one inside another widget, a VBox here, stays
+# live), so the element that was streaming may be gone.
+ROOT_JS = """(panel, cell) => {
+    const out = document.querySelectorAll(panel + ' .jp-Cell')[cell]?.querySelector('.jp-OutputArea');
+    return out && (out.querySelector('.cw-record') || out.querySelector('.cw-root'));
+}"""
+
 
 class Notebook:
     """A notebook written into a server's root, opened in ``page``."""
@@ -73,16 +81,13 @@ class Notebook:
     def wait_state(self, cell: int, states: str | tuple[str, ...], timeout: float = 60_000) -> str:
         """Wait until the view in cell ``cell`` is in one of ``states``; return that state.
 
-        Looked up afresh on each poll: a view displayed on its own is replaced by its static
-        record when it ends (one inside another widget, a VBox here, stays live), so the
-        element that was streaming may be gone before it shows the final state.
+        A final state counts once the view is settled: its record, or a live view in a VBox.
         """
         states = (states,) if isinstance(states, str) else states
         final = set(states) <= FINAL_STATES
         self.page.wait_for_function(
             """([panel, cell, states, final]) => {
-                const out = document.querySelectorAll(panel + ' .jp-Cell')[cell]?.querySelector('.jp-OutputArea');
-                const root = out && (out.querySelector('.cw-record') || out.querySelector('.cw-root'));
+                const root = (""" + ROOT_JS + """)(panel, cell);
                 if (!root || !states.includes(root.dataset.cwState)) return false;
                 return !final || root.classList.contains('cw-record') || !!root.closest('.widget-vbox');
             }""",
@@ -119,9 +124,7 @@ class Notebook:
             """([panel, cell, every]) => {
                 window.__cwSamples = [];
                 window.__cwSampler = setInterval(() => {
-                    // looked up on each tick: the live view gives way to its record at the end
-                    const out = document.querySelectorAll(panel + ' .jp-Cell')[cell]?.querySelector('.jp-OutputArea');
-                    const el = out && (out.querySelector('.cw-record') || out.querySelector('.cw-root'));
+                    const el = (""" + ROOT_JS + """)(panel, cell);
                     if (!el) return;
                     const t = el.querySelector('.cw-blocks');
                     window.__cwSamples.push({t: performance.now(), state: el.dataset.cwState,

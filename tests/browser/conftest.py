@@ -235,17 +235,19 @@ def _servers_used(request: pytest.FixtureRequest) -> list[JupyterServer]:
     return [request.getfixturevalue(n) for n in ("lab", "nb7") if n in request.fixturenames]
 
 
-@pytest.fixture
-def lab_notebook(lab: JupyterServer, page: Any, request: pytest.FixtureRequest) -> Any:
+def _notebooks(server: JupyterServer, page: Any, request: pytest.FixtureRequest) -> Any:
+    """``make(cells)``: a notebook named after the test, written on ``server`` and opened."""
     def make(cells: list[str]) -> Notebook:
         name = re.sub(r"[^\w]+", "_", request.node.name)[:80] + ".ipynb"
-        return Notebook(lab, page, name, cells).open()
+        return Notebook(server, page, name, cells).open()
     return make
+
+
+@pytest.fixture
+def lab_notebook(lab: JupyterServer, page: Any, request: pytest.FixtureRequest) -> Any:
+    return _notebooks(lab, page, request)
 
 
 @pytest.fixture
 def nb7_notebook(nb7: JupyterServer, page: Any, request: pytest.FixtureRequest) -> Any:
-    def make(cells: list[str]) -> Notebook:
-        name = re.sub(r"[^\w]+", "_", request.node.name)[:80] + ".ipynb"
-        return Notebook(nb7, page, name, cells).open()
-    return make
+    return _notebooks(nb7, page, request)
