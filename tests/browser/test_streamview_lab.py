@@ -30,6 +30,8 @@ def test_text_streams_in_live(lab_notebook: Any) -> None:
     nb.page.wait_for_function("el => Number(el.dataset.cwTextChars) > 420", arg=nb.view(1).element_handle(),
                               timeout=60_000)
     nb.page.locator(f"{nb.panel} .jp-Cell").nth(1).screenshot(path=str(SCREENSHOTS / "streamview-streaming.png"))
+    # the API counts output tokens only at the end: meanwhile the bar shows an estimate
+    assert nb.view(1).locator(".cw-tokens").inner_text().startswith("in 11 · out ≈")
     nb.wait_state(1, "done", timeout=90_000)
     samples = nb.stop_sampling()
     live = _streaming_samples(samples)
