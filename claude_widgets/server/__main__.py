@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"pause before each content delta (default: $CLAUDE_WIDGETS_DELAY_MS or "
                              f"{default_delay_ms():g})")
     parser.add_argument("--fault", help="a fault spec applied to every request, e.g. 'status=529; times=2'")
+    parser.add_argument("--vary", action="store_true",
+                        help="answers vary between requests, as sampling does (see _continuation)")
     parser.add_argument("--no-auth", action="store_true", help="accept requests without an API key")
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
@@ -36,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         fault=args.fault,
         cassettes=CassetteLibrary(args.cassette) if args.cassette else None,
         require_api_key=not args.no_auth,
+        vary=args.vary,
     )
     sock = bind_socket(args.host, args.port)
     host = f"[{args.host}]" if ":" in args.host else args.host

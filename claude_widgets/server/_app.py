@@ -24,8 +24,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from . import _scenarios, _tokens
-from ._answer import Event, continue_after, message_json, stream_events
+from . import _continuation, _scenarios, _tokens
+from ._answer import Answer, Event, continue_after, message_json, stream_events
 from ._cassettes import Cassette, CassetteLibrary
 from ._errors import APIError, invalid
 from ._faults import Fault, FaultBook
@@ -81,6 +81,8 @@ class ServerConfig:
     require_api_key: bool = True
     max_body_bytes: int = 32 * 1024 * 1024
     organization_id: str = "offline-claude-widgets"
+    vary: bool = False
+    """Each new request answers with the next variant (see ``_continuation``), as sampling varies."""
 
 
 class ServerState:
@@ -89,7 +91,13 @@ class ServerState:
         self.faults = FaultBook()
         self.requests: list[RequestRecord] = []
         self._counter = 0
+        self._variants = 0
         self._lock = threading.Lock()
+
+    def next_variant(self) -> int:
+        with self._lock:
+            self._variants += 1
+            return self._variants
 
     def new_record(self, request: Request) -> RequestRecord:
         with self._lock:
@@ -235,6 +243,24 @@ def _cassette_chunks(cassette: Cassette) -> Iterable[tuple[str | None, bytes]]:
         yield Cassette.event_name(chunk), chunk
 
 
+def _answer_for(req: MessagesRequest, scenario: str | None, fault: Fault | None, state: ServerState) -> Answer:
+    """The scenario's answer; for a request to continue an interrupted answer, its continuation."""
+    variant = fault.vary if fault is not None else None
+    if variant is None and state.config.vary:
+        variant = state.next_variant()
+    cont = _continuation.recognise(req)
+    if cont is None:
+        answer = _scenarios.answer(req, scenario)
+        if req.prefill is not None:  # a model continues its prefill, whatever it would have said
+            return _continuation.variant_of(answer, req.prefill)
+        return answer if not variant else _continuation.vary(answer, variant)
+    thinking = req.thinking_enabled
+    return _continuation.continue_answer(
+        _scenarios.answer(cont.base, scenario), cont, mode=fault.continue_mode if fault else "exact",
+        repeat=fault.repeat if fault else 12, variant=variant, thinking=thinking,
+        omitted=thinking and (req.thinking or {}).get("display") == "omitted")
+
+
 def make_app(state: ServerState) -> Starlette:
     config = state.config
 
@@ -259,7 +285,7 @@ def make_app(state: ServerState) -> Starlette:
             if cassette is not None:
                 answer, model = cassette.answer()
             else:
-                answer, model = _scenarios.answer(req, scenario), req.model
+                answer, model = _answer_for(req, scenario, fault, state), req.model
             if req.prefill is not None:
                 answer = continue_after(answer, req.prefill)
             kwargs: dict[str, Any] = {"msg_id": _scenarios.stable_id("msg", body), "model": model,

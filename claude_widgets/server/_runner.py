@@ -66,6 +66,7 @@ class OfflineServer:
         cassette: str | Path | None = None,
         require_api_key: bool = True,
         log_level: str = "warning",
+        vary: bool = False,
     ) -> None:
         self.host = host
         self._requested_port = port
@@ -74,6 +75,7 @@ class OfflineServer:
             fault=fault,
             cassettes=CassetteLibrary(cassette) if cassette else None,
             require_api_key=require_api_key,
+            vary=vary,
         )
         self._state = ServerState(self._config)
         self._log_level = log_level
@@ -90,6 +92,15 @@ class OfflineServer:
     @property
     def requests(self) -> list[RequestRecord]:
         return self._state.requests
+
+    @property
+    def vary(self) -> bool:
+        """Each new request answers with another variant (as sampling varies the words)."""
+        return self._config.vary
+
+    @vary.setter
+    def vary(self, value: bool) -> None:
+        self._config.vary = bool(value)
 
     @property
     def delay_ms(self) -> float:
