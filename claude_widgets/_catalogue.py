@@ -16,12 +16,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from . import _catalogue_data as data
 from ._catalogue_data import Lifecycle, Line, Profile, Row
 
-__all__ = ["MODELS", "ModelEntry", "Rules", "accepts_prefill", "find", "sdk_model_ids"]
+if TYPE_CHECKING:
+    from anthropic.types import ModelInfo
+
+__all__ = ["MODELS", "ModelEntry", "Rules", "accepts_prefill", "find", "model_info", "sdk_model_ids"]
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,19 @@ def accepts_prefill(model: str) -> bool:
     """
     entry = find(model)
     return entry is not None and entry.lifecycle != "retired" and entry.rules.prefill
+
+
+def model_info(model: str) -> ModelInfo | None:
+    """What the Models API says about ``model`` (an id or alias), from the kit's catalogue.
+
+    The same ``anthropic.types.ModelInfo`` that ``client.models.retrieve(model)`` returns
+    (offline it is this very data), without a request: context window, max output,
+    lifecycle and retirement date, capabilities. None for an id the catalogue does not know.
+    """
+    from anthropic.types import ModelInfo
+
+    entry = find(model)
+    return ModelInfo.model_validate(entry.info()) if entry else None
 
 
 @cache
