@@ -129,8 +129,8 @@ def test_prefill_is_continued_on_haiku_4_5(client: anthropic.Anthropic) -> None:
     ({"extra_body": {"top_p": 0.5}}, "`top_p` is deprecated for this model."),
     ({"extra_body": {"top_k": 5}}, "`top_k` is deprecated for this model."),
     ({"thinking": {"type": "enabled", "budget_tokens": 2000}},
-     '"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" and '
-     '"output_config.effort" to control thinking behavior.'),
+     ('"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive" and '
+      '"output_config.effort" to control thinking behavior.')),
 ])
 def test_opus_4_7_and_4_8_reject_sampling_and_budgets(
     client: anthropic.Anthropic, model: str, kwargs: dict[str, Any], message: str,
