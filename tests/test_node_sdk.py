@@ -1,7 +1,9 @@
 """The official TypeScript SDK streams from the offline server as it would from the real API.
 
 ``tests/node/stream_text_and_tool.mjs`` runs ``client.messages.stream(...)`` twice, a
-plain answer and a ``get_weather`` tool call, and ends with one JSON summary line. The
+plain answer and a ``get_weather`` tool call, then lists every model with
+``client.models.list()`` auto-pagination and ``retrieve``s the default model, and ends
+with one JSON summary line. The
 SDK's own ``MessageStream`` rebuilds the message from the events, so a wrong field,
 event order or SSE framing shows up here as a mismatch or an exception in Node.
 
@@ -20,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from claude_widgets._catalogue import MODELS, find
 from claude_widgets._models import DEFAULT_MODEL
 
 NODE_DIR = Path(__file__).parent / "node"
@@ -89,3 +92,11 @@ def test_typescript_sdk_streams_text_and_tool_use() -> None:
     assert json.loads("".join(p["partial_json"] for p in input_json)) == {"location": "Paris"}
     assert input_json[-1]["snapshot"] == {"location": "Paris"}
     assert summary["tool_stop_reason"] == "tool_use"
+
+    # The Models API: auto-pagination over pages of 5, and an alias resolved by retrieve().
+    assert summary["model_ids"] == [m.id for m in MODELS if m.lifecycle != "retired"]
+    entry = find(DEFAULT_MODEL)
+    assert entry is not None
+    (info,) = [payload for label, payload in events if label == "model_info"]
+    assert info == entry.info()
+    assert (summary["retrieved_id"], summary["retrieved_max_tokens"]) == (entry.id, entry.max_tokens)

@@ -1,8 +1,8 @@
 """The Starlette application: routes, authentication, errors, and the streamed body.
 
 Everything that decides *what* to answer lives elsewhere (``_request`` validates,
-``_scenarios`` and ``_cassettes`` answer, ``_answer`` renders events, ``_faults`` breaks
-things on purpose); this module is the HTTP shell around them and keeps the wire
+``_scenarios`` and ``_cassettes`` answer, ``_answer`` renders events, ``_models_api``
+serves the model catalogue, ``_faults`` breaks things on purpose); this module is the HTTP shell around them and keeps the wire
 details of the real API: status codes, the JSON error body, ``request-id``,
 ``x-should-retry``, ``retry-after``, and ``text/event-stream`` framing.
 """
@@ -29,6 +29,7 @@ from ._answer import Answer, Event, continue_after, message_json, stream_events
 from ._cassettes import Cassette, CassetteLibrary
 from ._errors import APIError, invalid
 from ._faults import Fault, FaultBook
+from ._models_api import list_models, retrieve_model
 from ._request import MessagesRequest, parse_messages_request
 
 log = logging.getLogger("claude_widgets.server")
@@ -314,6 +315,18 @@ def make_app(state: ServerState) -> Starlette:
         except APIError as err:
             return _error_response(err, record)
 
+    async def models(request: Request) -> Response:
+        record = state.new_record(request)
+        try:
+            _check_headers(request, config)
+            _status_fault(_fault_for(request, state))
+            model_id = request.path_params.get("model_id")
+            body = retrieve_model(model_id) if model_id else list_models(request.query_params)
+            record.outcome = "completed"
+            return JSONResponse(body, headers={"request-id": record.request_id})
+        except APIError as err:
+            return _error_response(err, record)
+
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         record = state.new_record(request)
@@ -326,6 +339,8 @@ def make_app(state: ServerState) -> Starlette:
         routes=[
             Route("/v1/messages", messages, methods=["POST"]),
             Route("/v1/messages/count_tokens", count_tokens, methods=["POST"]),
+            Route("/v1/models", models, methods=["GET"]),
+            Route("/v1/models/{model_id}", models, methods=["GET"]),
         ],
         exception_handlers={HTTPException: http_error},
     )
