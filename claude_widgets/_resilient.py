@@ -70,6 +70,7 @@ from anthropic.types import Message
 from typing_extensions import Self
 
 from ._backoff import StreamEndedEarly, classify, full_jitter
+from ._catalogue import accepts_prefill
 from ._events import RetryEvent
 from ._http import interrupt_response as _interrupt
 from ._merge import _Merger, _Plan
@@ -165,12 +166,7 @@ class _DeadlinePassed(Exception):
 # --------------------------------------------------------------------------- the policy and requests
 
 def _accepts_prefill(model: Any) -> bool:
-    """Whether the model takes an assistant prefill (Claude 4.5 and earlier; 4.6 and later answer 400)."""
-    try:
-        from ._catalogue import accepts_prefill
-    except ImportError:  # pragma: no cover - until the catalogue lands
-        from .server._model_rules import CLAUDE_4_5_AND_EARLIER, rules_for
-        return isinstance(model, str) and rules_for(model) is CLAUDE_4_5_AND_EARLIER
+    """Whether the model takes an assistant prefill (the catalogue: Claude 4.5 and earlier)."""
     return isinstance(model, str) and accepts_prefill(model)
 
 

@@ -67,7 +67,7 @@ FAULTS: list[tuple[str, list[str]]] = [
     ("500", ["status=500"]),
     *[(f"{kind}-{where}", [f"{kind}={{{where}}}"])
       for kind in ("error-after", "drop-after") for where in ("text-start", "text-second", "text-mid", "text-end")],
-    ("stall-text-mid", ["stall-after={text-mid}; seconds=1"]),
+    ("stall-text-mid", ["stall-after={text-mid}; seconds=3"]),
     ("several", ["drop-after={text-second}", "status=529", "error-after=3", "drop-after=2"]),
 ]
 SCENARIO_FAULTS: dict[str, list[tuple[str, list[str]]]] = {
@@ -114,7 +114,7 @@ def stream_with(client: anthropic.Anthropic, clock: FakeClock, kw: dict[str, Any
         v = variants[min(n, len(variants)) - 1]
         return {"x-offline-fault": "; ".join(p for p in (spec, f"vary={v}", f"id={tag}-{n}") if p)}
 
-    s = resilient_stream(client, max_attempts=8, deadline=60.0, stall_timeout=0.25, base_delay=1.0, max_delay=8.0,
+    s = resilient_stream(client, max_attempts=8, deadline=60.0, stall_timeout=1.0, base_delay=1.0, max_delay=8.0,
                          sleep=clock.sleep, monotonic=clock.monotonic, random=lambda: 0.5, attempt_headers=headers,
                          **kw)
     with s:
