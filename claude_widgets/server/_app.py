@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from . import _scenarios, _tokens
+from . import _scenarios, _structured, _tokens
 from ._answer import Event, continue_after, message_json, stream_events
 from ._cassettes import Cassette, CassetteLibrary
 from ._errors import APIError, invalid
@@ -260,6 +260,8 @@ def make_app(state: ServerState) -> Starlette:
                 answer, model = cassette.answer()
             else:
                 answer, model = _scenarios.answer(req, scenario), req.model
+                answer = _structured.shape(answer, req.output_schema,
+                                           {t.name: t.input_schema for t in req.tools if t.strict}, req.conversation)
             if req.prefill is not None:
                 answer = continue_after(answer, req.prefill)
             kwargs: dict[str, Any] = {"msg_id": _scenarios.stable_id("msg", body), "model": model,

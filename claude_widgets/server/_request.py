@@ -12,6 +12,7 @@ from typing import Any
 
 from ._errors import APIError, invalid
 from ._model_rules import rules_for
+from ._structured import check_strict_tool, output_schema
 
 # Body fields of POST /v1/messages, from the SDK's MessageCreateParams, plus the sampling
 # parameters (still accepted by the API for older models) and beta fields the SDK's
@@ -40,6 +41,7 @@ class Tool:
     name: str
     description: str
     input_schema: dict[str, Any]
+    strict: bool = False
 
 
 @dataclass
@@ -56,6 +58,8 @@ class MessagesRequest:
     tool_choice: dict[str, Any] = field(default_factory=lambda: {"type": "auto"})
     thinking: dict[str, Any] | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    output_schema: dict[str, Any] | None = None
+    """``output_config.format.schema``: the answer is JSON valid for it (see ``_structured``)."""
 
     @property
     def thinking_enabled(self) -> bool:
@@ -173,7 +177,7 @@ def _check_tool_results(messages: list[dict[str, Any]]) -> None:
                 )
 
 
-def _tools(tools: Any) -> list[Tool]:
+def _tools(tools: Any, model: str) -> list[Tool]:
     if tools is None:
         return []
     _expect(tools, list, "tools", "a valid list")
@@ -191,7 +195,9 @@ def _tools(tools: Any) -> list[Tool]:
         if t["name"] in names:
             raise invalid(f"tools: Tool names must be unique. Duplicate name: {t['name']}")
         names.add(t["name"])
-        out.append(Tool(t["name"], t.get("description") or "", schema))
+        if t.get("strict"):
+            check_strict_tool(t, i, model)
+        out.append(Tool(t["name"], t.get("description") or "", schema, strict=bool(t.get("strict"))))
     return out
 
 
@@ -287,7 +293,7 @@ def parse_messages_request(body: Any, *, count_tokens: bool = False) -> Messages
     if "metadata" in body and body["metadata"] is not None:
         _expect(body["metadata"], dict, "metadata", "a valid dictionary")
     messages = _normalise_messages(body["messages"])
-    tools = _tools(body.get("tools"))
+    tools = _tools(body.get("tools"), model)
     req = MessagesRequest(
         model=model,
         messages=messages,
@@ -299,6 +305,7 @@ def parse_messages_request(body: Any, *, count_tokens: bool = False) -> Messages
         tool_choice=_tool_choice(body.get("tool_choice"), tools, model),
         thinking=_thinking(body.get("thinking"), max_tokens, model),
         raw=body,
+        output_schema=output_schema(body, model),
     )
     prefill = req.prefill
     if prefill is not None and not count_tokens:
