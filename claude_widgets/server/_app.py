@@ -30,6 +30,7 @@ from ._cassettes import Cassette, CassetteLibrary
 from ._errors import APIError, invalid
 from ._faults import Fault, FaultBook
 from ._request import MessagesRequest, parse_messages_request
+from ._threads import ThreadStore
 
 log = logging.getLogger("claude_widgets.server")
 
@@ -88,6 +89,7 @@ class ServerState:
         self.config = config
         self.faults = FaultBook()
         self.requests: list[RequestRecord] = []
+        self.threads = ThreadStore()
         self._counter = 0
         self._lock = threading.Lock()
 
@@ -235,6 +237,12 @@ def _cassette_chunks(cassette: Cassette) -> Iterable[tuple[str | None, bytes]]:
         yield Cassette.event_name(chunk), chunk
 
 
+def _cassette_content(cassette: Cassette, req: MessagesRequest) -> list[dict[str, Any]]:
+    answer, model = cassette.answer()
+    return list(message_json(answer, msg_id="", model=model, input_tokens=0, max_tokens=req.max_tokens,
+                             stop_sequences=req.stop_sequences)["content"])
+
+
 def make_app(state: ServerState) -> Starlette:
     config = state.config
 
@@ -246,12 +254,16 @@ def make_app(state: ServerState) -> Starlette:
             record.body = body
             fault = _fault_for(request, state)
             _status_fault(fault)
+            body, thread = state.threads.expand(body, request.headers.get("anthropic-beta", ""))
             req = parse_messages_request(body)
             delay = _delay_ms(request, config)
             scenario = request.headers.get("x-offline-scenario")
             cassette = config.cassettes.match(req) if config.cassettes and not scenario else None
             headers = {"request-id": record.request_id, "anthropic-organization-id": config.organization_id}
+            msg_id = _scenarios.stable_id("msg", record.body)
             if cassette is not None and req.prefill is None and req.stream:
+                if thread is not None:
+                    state.threads.record(msg_id, body, thread, _cassette_content(cassette, req))
                 return StreamingResponse(
                     _paced(_cassette_chunks(cassette), fault=fault, delay_ms=delay, record=record),
                     media_type="text/event-stream; charset=utf-8",
@@ -264,9 +276,11 @@ def make_app(state: ServerState) -> Starlette:
                                            {t.name: t.input_schema for t in req.tools if t.strict}, req.conversation)
             if req.prefill is not None:
                 answer = continue_after(answer, req.prefill)
-            kwargs: dict[str, Any] = {"msg_id": _scenarios.stable_id("msg", body), "model": model,
+            kwargs: dict[str, Any] = {"msg_id": msg_id, "model": model,
                                       "input_tokens": _input_tokens(req), "max_tokens": req.max_tokens,
                                       "stop_sequences": req.stop_sequences}
+            if thread is not None:
+                state.threads.record(msg_id, body, thread, message_json(answer, **kwargs)["content"])
             if not req.stream:
                 record.outcome = "completed"
                 return JSONResponse(message_json(answer, **kwargs), headers=headers)
