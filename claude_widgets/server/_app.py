@@ -20,15 +20,17 @@ from typing import Any
 from sse_starlette import ServerSentEvent
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from . import _scenarios, _structured, _tokens
+from . import _caching, _scenarios, _special, _structured, _tokens
 from ._answer import Event, continue_after, message_json, stream_events
 from ._cassettes import Cassette, CassetteLibrary
 from ._errors import APIError, invalid
 from ._faults import Fault, FaultBook
+from ._ratelimit import RateLimitHeaders
 from ._request import MessagesRequest, parse_messages_request
 from ._threads import ThreadStore
 
@@ -90,6 +92,7 @@ class ServerState:
         self.faults = FaultBook()
         self.requests: list[RequestRecord] = []
         self.threads = ThreadStore()
+        self.cache = _caching.CacheStore()
         self._counter = 0
         self._lock = threading.Lock()
 
@@ -271,7 +274,8 @@ def make_app(state: ServerState) -> Starlette:
             if cassette is not None:
                 answer, model = cassette.answer()
             else:
-                answer, model = _scenarios.answer(req, scenario), req.model
+                answer = _special.answer(req, scenario) or _scenarios.answer(req, scenario)
+                model = req.model
                 answer = _structured.shape(answer, req.output_schema,
                                            {t.name: t.input_schema for t in req.tools if t.strict}, req.conversation)
             if req.prefill is not None:
@@ -281,11 +285,16 @@ def make_app(state: ServerState) -> Starlette:
                                       "stop_sequences": req.stop_sequences}
             if thread is not None:
                 state.threads.record(msg_id, body, thread, message_json(answer, **kwargs)["content"])
+            cache_use = state.cache.use(body, req.model, kwargs["input_tokens"])
+            tier = _caching.service_tier(body)
             if not req.stream:
                 record.outcome = "completed"
-                return JSONResponse(message_json(answer, **kwargs), headers=headers)
+                reply = message_json(answer, **kwargs)
+                _caching.patch_usage(reply["usage"], cache_use, tier)
+                return JSONResponse(reply, headers=headers)
+            events = _caching.patch_events(stream_events(answer, **kwargs), cache_use, tier)
             return StreamingResponse(
-                _paced(_event_chunks(stream_events(answer, **kwargs)), fault=fault, delay_ms=delay, record=record),
+                _paced(_event_chunks(events), fault=fault, delay_ms=delay, record=record),
                 media_type="text/event-stream; charset=utf-8",
                 headers={**headers, "cache-control": "no-cache"})
         except APIError as err:
@@ -318,4 +327,5 @@ def make_app(state: ServerState) -> Starlette:
             Route("/v1/messages/count_tokens", count_tokens, methods=["POST"]),
         ],
         exception_handlers={HTTPException: http_error},
+        middleware=[Middleware(RateLimitHeaders)],
     )

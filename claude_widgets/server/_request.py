@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._caching import breakpoints
 from ._errors import APIError, invalid
 from ._model_rules import rules_for
 from ._structured import check_strict_tool, output_schema
+from ._thinking_rules import check as check_thinking_rules
 
 # Body fields of POST /v1/messages, from the SDK's MessageCreateParams, plus the sampling
 # parameters (still accepted by the API for older models) and beta fields the SDK's
@@ -307,6 +309,8 @@ def parse_messages_request(body: Any, *, count_tokens: bool = False) -> Messages
         raw=body,
         output_schema=output_schema(body, model),
     )
+    check_thinking_rules(body, messages, req.tool_choice, req.thinking_enabled)
+    breakpoints(body)
     prefill = req.prefill
     if prefill is not None and not count_tokens:
         if prefill != prefill.rstrip():
