@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._caching import breakpoints
+from ._client_tools import client_tool_schema
 from ._errors import APIError, invalid
 from ._model_rules import rules_for
 from ._structured import check_strict_tool, output_schema
@@ -188,6 +189,10 @@ def _tools(tools: Any, model: str) -> list[Tool]:
     for i, t in enumerate(tools):
         if not isinstance(t, dict) or not isinstance(t.get("name"), str):
             raise invalid(f"tools.{i}.name: Field required")
+        client_tool = client_tool_schema(t)
+        if client_tool is not None:
+            out.append(Tool(t["name"], "", client_tool))
+            continue
         if t.get("type") not in (None, "custom"):
             # Server tools (web search, code execution...) are not simulated offline.
             raise invalid(f"tools.{i}: the offline server does not simulate server tool '{t.get('type')}'")

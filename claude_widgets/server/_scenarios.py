@@ -433,7 +433,8 @@ def _plan_tool_calls(ctx: Context, done: list[tuple[dict[str, Any], str, bool]])
                 for name, schema in props.items() if name in required or name in place_props}
         blocks.append(Block("tool_use", name=tool.name, input=args,
                             id=stable_id("toolu", req.model, req.conversation, tool.name, args)))
-    return blocks
+    # disable_parallel_tool_use: at most one tool_use (the tool-use page, "Parallel tool use").
+    return blocks[:1] if choice.get("disable_parallel_tool_use") else blocks
 
 
 def _tool_preamble(calls: list[Block]) -> str:
@@ -506,7 +507,9 @@ def answer(req: MessagesRequest, scenario_header: str | None = None) -> Answer:
         omitted = req.thinking.get("display") == "omitted"  # type: ignore[union-attr]
         blocks.append(Block("thinking", "" if omitted else _thinking_for(ctx, name, calls)))
     if calls:
-        blocks.append(Block("text", _tool_preamble(calls)))
+        if req.tool_choice["type"] not in ("any", "tool"):
+            # Forced tool use prefills the assistant turn: the tool_use comes first, no text before it.
+            blocks.append(Block("text", _tool_preamble(calls)))
         blocks.extend(calls)
         return Answer(blocks, "tool_use")
     if done:
