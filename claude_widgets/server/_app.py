@@ -20,17 +20,20 @@ from typing import Any
 from sse_starlette import ServerSentEvent
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from . import _continuation, _scenarios, _tokens
+from . import _caching, _continuation, _scenarios, _special, _structured, _tokens
 from ._answer import Answer, Event, continue_after, message_json, stream_events
 from ._cassettes import Cassette, CassetteLibrary
 from ._errors import APIError, invalid
 from ._faults import Fault, FaultBook
 from ._models_api import list_models, retrieve_model
+from ._ratelimit import RateLimitHeaders
 from ._request import MessagesRequest, parse_messages_request
+from ._threads import ThreadStore
 
 log = logging.getLogger("claude_widgets.server")
 
@@ -91,6 +94,8 @@ class ServerState:
         self.config = config
         self.faults = FaultBook()
         self.requests: list[RequestRecord] = []
+        self.threads = ThreadStore()
+        self.cache = _caching.CacheStore()
         self._counter = 0
         self._variants = 0
         self._lock = threading.Lock()
@@ -251,7 +256,7 @@ def _answer_for(req: MessagesRequest, scenario: str | None, fault: Fault | None,
         variant = state.next_variant()
     cont = _continuation.recognise(req)
     if cont is None:
-        answer = _scenarios.answer(req, scenario)
+        answer = _special.answer(req, scenario) or _scenarios.answer(req, scenario)
         if req.prefill is not None:  # a model continues its prefill, whatever it would have said
             return _continuation.variant_of(answer, req.prefill)
         return answer if not variant else _continuation.vary(answer, variant)
@@ -260,6 +265,12 @@ def _answer_for(req: MessagesRequest, scenario: str | None, fault: Fault | None,
         _scenarios.answer(cont.base, scenario), cont, mode=fault.continue_mode if fault else "exact",
         repeat=fault.repeat if fault else 12, variant=variant, thinking=thinking,
         omitted=thinking and (req.thinking or {}).get("display") == "omitted")
+
+
+def _cassette_content(cassette: Cassette, req: MessagesRequest) -> list[dict[str, Any]]:
+    answer, model = cassette.answer()
+    return list(message_json(answer, msg_id="", model=model, input_tokens=0, max_tokens=req.max_tokens,
+                             stop_sequences=req.stop_sequences)["content"])
 
 
 def make_app(state: ServerState) -> Starlette:
@@ -273,12 +284,16 @@ def make_app(state: ServerState) -> Starlette:
             record.body = body
             fault = _fault_for(request, state)
             _status_fault(fault)
+            body, thread = state.threads.expand(body, request.headers.get("anthropic-beta", ""))
             req = parse_messages_request(body)
             delay = _delay_ms(request, config)
             scenario = request.headers.get("x-offline-scenario")
             cassette = config.cassettes.match(req) if config.cassettes and not scenario else None
             headers = {"request-id": record.request_id, "anthropic-organization-id": config.organization_id}
+            msg_id = _scenarios.stable_id("msg", record.body)
             if cassette is not None and req.prefill is None and req.stream:
+                if thread is not None:
+                    state.threads.record(msg_id, body, thread, _cassette_content(cassette, req))
                 return StreamingResponse(
                     _paced(_cassette_chunks(cassette), fault=fault, delay_ms=delay, record=record),
                     media_type="text/event-stream; charset=utf-8",
@@ -287,16 +302,25 @@ def make_app(state: ServerState) -> Starlette:
                 answer, model = cassette.answer()
             else:
                 answer, model = _answer_for(req, scenario, fault, state), req.model
+                answer = _structured.shape(answer, req.output_schema,
+                                           {t.name: t.input_schema for t in req.tools if t.strict}, req.conversation)
             if req.prefill is not None:
                 answer = continue_after(answer, req.prefill)
-            kwargs: dict[str, Any] = {"msg_id": _scenarios.stable_id("msg", body), "model": model,
+            kwargs: dict[str, Any] = {"msg_id": msg_id, "model": model,
                                       "input_tokens": _input_tokens(req), "max_tokens": req.max_tokens,
                                       "stop_sequences": req.stop_sequences}
+            if thread is not None:
+                state.threads.record(msg_id, body, thread, message_json(answer, **kwargs)["content"])
+            cache_use = state.cache.use(body, req.model, kwargs["input_tokens"])
+            tier = _caching.service_tier(body)
             if not req.stream:
                 record.outcome = "completed"
-                return JSONResponse(message_json(answer, **kwargs), headers=headers)
+                reply = message_json(answer, **kwargs)
+                _caching.patch_usage(reply["usage"], cache_use, tier)
+                return JSONResponse(reply, headers=headers)
+            events = _caching.patch_events(stream_events(answer, **kwargs), cache_use, tier)
             return StreamingResponse(
-                _paced(_event_chunks(stream_events(answer, **kwargs)), fault=fault, delay_ms=delay, record=record),
+                _paced(_event_chunks(events), fault=fault, delay_ms=delay, record=record),
                 media_type="text/event-stream; charset=utf-8",
                 headers={**headers, "cache-control": "no-cache"})
         except APIError as err:
@@ -343,4 +367,5 @@ def make_app(state: ServerState) -> Starlette:
             Route("/v1/models/{model_id}", models, methods=["GET"]),
         ],
         exception_handlers={HTTPException: http_error},
+        middleware=[Middleware(RateLimitHeaders)],
     )

@@ -11,7 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._catalogue import ModelEntry, Rules, find, sdk_model_ids
+from ._caching import breakpoints
+from ._client_tools import client_tool_schema
 from ._errors import APIError, invalid
+from ._structured import check_strict_tool, output_schema
+from ._thinking_rules import check as check_thinking_rules
 
 # Body fields of POST /v1/messages, from the SDK's MessageCreateParams, plus the sampling
 # parameters (still accepted by the API for older models) and beta fields the SDK's
@@ -49,6 +53,7 @@ class Tool:
     name: str
     description: str
     input_schema: dict[str, Any]
+    strict: bool = False
 
 
 @dataclass
@@ -65,6 +70,8 @@ class MessagesRequest:
     tool_choice: dict[str, Any] = field(default_factory=lambda: {"type": "auto"})
     thinking: dict[str, Any] | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    output_schema: dict[str, Any] | None = None
+    """``output_config.format.schema``: the answer is JSON valid for it (see ``_structured``)."""
 
     @property
     def thinking_enabled(self) -> bool:
@@ -182,7 +189,7 @@ def _check_tool_results(messages: list[dict[str, Any]]) -> None:
                 )
 
 
-def _tools(tools: Any) -> list[Tool]:
+def _tools(tools: Any, model: str) -> list[Tool]:
     if tools is None:
         return []
     _expect(tools, list, "tools", "a valid list")
@@ -191,6 +198,10 @@ def _tools(tools: Any) -> list[Tool]:
     for i, t in enumerate(tools):
         if not isinstance(t, dict) or not isinstance(t.get("name"), str):
             raise invalid(f"tools.{i}.name: Field required")
+        client_tool = client_tool_schema(t)
+        if client_tool is not None:
+            out.append(Tool(t["name"], "", client_tool))
+            continue
         if t.get("type") not in (None, "custom"):
             # Server tools (web search, code execution...) are not simulated offline.
             raise invalid(f"tools.{i}: the offline server does not simulate server tool '{t.get('type')}'")
@@ -200,7 +211,9 @@ def _tools(tools: Any) -> list[Tool]:
         if t["name"] in names:
             raise invalid(f"tools: Tool names must be unique. Duplicate name: {t['name']}")
         names.add(t["name"])
-        out.append(Tool(t["name"], t.get("description") or "", schema))
+        if t.get("strict"):
+            check_strict_tool(t, i, model)
+        out.append(Tool(t["name"], t.get("description") or "", schema, strict=bool(t.get("strict"))))
     return out
 
 
@@ -313,7 +326,7 @@ def parse_messages_request(body: Any, *, count_tokens: bool = False) -> Messages
     if "metadata" in body and body["metadata"] is not None:
         _expect(body["metadata"], dict, "metadata", "a valid dictionary")
     messages = _normalise_messages(body["messages"])
-    tools = _tools(body.get("tools"))
+    tools = _tools(body.get("tools"), model)
     req = MessagesRequest(
         model=model,
         messages=messages,
@@ -325,7 +338,10 @@ def parse_messages_request(body: Any, *, count_tokens: bool = False) -> Messages
         tool_choice=_tool_choice(body.get("tool_choice"), tools, rules),
         thinking=_thinking(body.get("thinking"), max_tokens, rules),
         raw=body,
+        output_schema=output_schema(body, model),
     )
+    check_thinking_rules(body, messages, req.tool_choice, req.thinking_enabled)
+    breakpoints(body)
     prefill = req.prefill
     if prefill is not None and not count_tokens:
         if prefill != prefill.rstrip():

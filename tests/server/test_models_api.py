@@ -151,7 +151,10 @@ def test_opus_4_7_and_4_8_accept_adaptive_and_default_sampling(client: anthropic
 
 def test_sampling_and_budgets_still_work_on_haiku_4_5(client: anthropic.Anthropic) -> None:
     message = client.messages.create(model="claude-haiku-4-5", max_tokens=4000, messages=HELLO,
-                                     extra_body={"temperature": 0.2, "top_k": 5},
+                                     extra_body={"temperature": 0.2, "top_k": 5})
+    assert message.content[0].type == "text"
+    # (with thinking on, the API allows neither: see tests/server/test_api_validations.py)
+    message = client.messages.create(model="claude-haiku-4-5", max_tokens=4000, messages=HELLO,
                                      thinking={"type": "enabled", "budget_tokens": 2000})
     assert message.content[0].type == "thinking"
 
