@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
-from ._app import RequestRecord, ServerConfig, ServerState, make_app
+from ._app import ServerConfig, ServerState, make_app
 from ._cassettes import CassetteLibrary
+from ._history import RequestRecord
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -89,7 +90,8 @@ class OfflineServer:
 
     @property
     def requests(self) -> list[RequestRecord]:
-        return self._state.requests
+        """The most recent requests, oldest first (at most 1,000 of them: see ``_history``)."""
+        return self._state.log.snapshot()
 
     @property
     def delay_ms(self) -> float:
@@ -106,7 +108,7 @@ class OfflineServer:
 
     def reset(self) -> None:
         """Forget recorded requests and fault counters."""
-        self._state.requests.clear()
+        self._state.log.clear()
         self._state.faults.reset()
 
     @property
