@@ -31,6 +31,7 @@ from ._answer import Event, continue_after, message_json, stream_events
 from ._cassettes import Cassette, CassetteLibrary
 from ._errors import APIError, invalid
 from ._faults import Fault, FaultBook
+from ._guard import HEADER_TIMEOUT
 from ._history import RequestLog, RequestRecord
 from ._request import MessagesRequest, parse_messages_request
 from ._validate import check_shapes, parse_body
@@ -74,6 +75,8 @@ class ServerConfig:
     max_body_bytes: int = 32 * 1024 * 1024
     """The API's limit for a Messages request (docs: "Request size limits", 32 MB); larger is a 413."""
     organization_id: str = "offline-claude-widgets"
+    header_timeout: float = HEADER_TIMEOUT
+    """Seconds to send a request's headers, or between two parts of its body (see ``_guard``)."""
 
 
 class ServerState:
@@ -135,11 +138,17 @@ async def _read_body(request: Request, config: ServerConfig) -> bytes:
     if length and length.isdigit() and int(length) > config.max_body_bytes:
         raise APIError(413)
     body = bytearray()
-    async for chunk in request.stream():
+    chunks = request.stream()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(chunks.__anext__(), config.header_timeout)
+        except StopAsyncIteration:
+            return bytes(body)
+        except asyncio.TimeoutError:
+            raise APIError(408, f"Request timed out: no body data for {config.header_timeout:g} s") from None
         body += chunk
         if len(body) > config.max_body_bytes:
             raise APIError(413)
-    return bytes(body)
 
 
 def _parse(raw: bytes) -> Any:
