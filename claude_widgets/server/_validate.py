@@ -153,7 +153,7 @@ def _check_tool_result_content(content: Any, where: str) -> None:
         raise invalid(f"{where}: Input should be a valid string or a list of content blocks")
     for k, block in enumerate(content):
         _want(block, dict, f"{where}.{k}", "a valid dictionary")
-        if block.get("type") == "text":
+        if block.get("type") == "text" or "text" in block:  # the scenarios read any block's text
             _want(block.get("text"), str, f"{where}.{k}.text", "a valid string")
 
 
@@ -169,6 +169,8 @@ def _check_blocks(messages: Any) -> None:
                 continue
             where = f"messages.{i}.content.{j}"
             kind = block.get("type")
+            if kind is not None:
+                _want(kind, str, f"{where}.type", "a valid string")
             if kind == "tool_use":
                 _want(block.get("id"), str, f"{where}.tool_use.id", "a valid string")
                 _want(block.get("name"), str, f"{where}.tool_use.name", "a valid string")
