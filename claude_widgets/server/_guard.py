@@ -36,6 +36,8 @@ HEADER_TIMEOUT = 10.0
 """Seconds a client has to send a request's headers (nginx's ``client_header_timeout`` is 60)."""
 LOG_EVERY = 10.0
 """At most one log line per this many seconds about running out of descriptors."""
+STALE_AFTER = 1.0
+"""Out of descriptors, a connection waiting this long for a request is closed."""
 SHED_EVERY = 0.5
 """Idle connections are shed at most this often (asyncio retries a failed accept after 1 s)."""
 _OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
@@ -96,7 +98,11 @@ def _shed_idle(server_state: ServerState) -> int:
     idle = sorted((c for c in server_state.connections
                    if isinstance(c, GuardedH11Protocol) and c.waiting_for_request and not c.transport.is_closing()),
                   key=lambda c: c.idle_since)
-    victims = idle[: max(1, len(idle) // 4)] if idle else []
+    # Everyone idle for a second (a real client sends its request at once; a pooled keep-alive
+    # connection can reconnect), and at least the oldest quarter.
+    now = time.monotonic()
+    stale = sum(1 for c in idle if now - c.idle_since >= STALE_AFTER)
+    victims = idle[: max(stale, len(idle) // 4, 1)] if idle else []
     for c in victims:
         c.close_idle()
     return len(victims)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,15 +35,15 @@ class ServerProcess:
 @contextmanager
 def server_process(*args: str, nofile: int | None = None) -> Iterator[ServerProcess]:
     """``python -m claude_widgets.server --delay-ms 0 ARGS``; ``nofile`` lowers its fd limit."""
-    preexec: Callable[[], None] | None = None
-    if nofile is not None:
-        def preexec() -> None:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+    # The limit is set inside the child, before the server starts (no preexec_fn: unsafe with threads).
+    launcher = ("import resource, runpy, sys; n = int(sys.argv.pop(1)); "
+                "n and resource.setrlimit(resource.RLIMIT_NOFILE, (n, n)); "
+                "sys.argv[0] = 'claude_widgets.server'; runpy.run_module('claude_widgets.server', run_name='__main__')")
     with tempfile.TemporaryDirectory() as tmp:
         err = Path(tmp) / "stderr.log"
         with err.open("w") as stderr:
-            proc = subprocess.Popen([sys.executable, "-m", "claude_widgets.server", "--delay-ms", "0", *args],
-                                    stdout=subprocess.PIPE, stderr=stderr, text=True, preexec_fn=preexec)
+            proc = subprocess.Popen([sys.executable, "-c", launcher, str(nofile or 0), "--delay-ms", "0", *args],
+                                    stdout=subprocess.PIPE, stderr=stderr, text=True)
         try:
             url = proc.stdout.readline().strip()  # type: ignore[union-attr]
             assert url.startswith("http://"), f"the server did not start: {err.read_text()}"
