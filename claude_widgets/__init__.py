@@ -8,6 +8,8 @@
 - :func:`resilient_stream` — a stream that retries and resumes, never showing text twice.
 - :class:`Chat` and ``%load_ext claude_widgets`` (``%%claude``) — conversations, with
   Python functions as tools.
+- :func:`model_info` / :func:`accepts_prefill` — the kit's model catalogue: limits,
+  lifecycle, capabilities, and what a request to each model may contain.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from ._catalogue import accepts_prefill, model_info
 from ._chat import Chat, ToolLoopLimit
 from ._client import async_client, client, is_offline, offline_server
 from ._events import ResetEvent, RetryEvent, ToolResultEvent
@@ -58,11 +61,13 @@ __all__ = [
     "TextStreamDiverged",
     "ToolLoopLimit",
     "ToolResultEvent",
+    "accepts_prefill",
     "async_client",
     "client",
     "is_offline",
     "last_message",
     "load_ipython_extension",
+    "model_info",
     "offline_server",
     "resilient_stream",
     "resilient_stream_async",

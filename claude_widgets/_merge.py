@@ -17,6 +17,7 @@ from anthropic.lib.streaming._messages import accumulate_event, build_events
 from anthropic.types import Message, RawMessageStreamEvent
 
 from ._events import ResetEvent
+from ._reconcile import Reconciler
 
 
 def _event(data: dict[str, Any]) -> Any:
@@ -37,6 +38,15 @@ class _Plan:
     """The consumer must discard what it saw (the kept blocks are then replayed)."""
     prefill: str | None = None
     """The assistant turn the next attempt ends with (None: the caller's messages as given)."""
+    strategy: str = "fresh"
+    """``fresh`` (from the start), ``prefill`` or ``continuation`` (see :mod:`claude_widgets._resilient`)."""
+    shown: str = ""
+    """The kept text (what a continuation must join), with the caller's own prefill in front."""
+    thinking: str = ""
+    """The kept thinking text (it counts against ``max_tokens``)."""
+
+
+_THINKING = ("thinking", "redacted_thinking")
 
 
 class _Merger:
@@ -62,7 +72,7 @@ class _Merger:
         self.carried: dict[int, int] = {}  # content deltas per kept block, from earlier attempts
         self.counts: dict[int, int] = {}  # ... from the current attempt
         self.fast = True
-        self.pending_reset: tuple[str, list[tuple[str, list[Any]]]] | None = None
+        self.pending_reset: tuple[str, list[dict[str, Any]]] | None = None
         # the continuation being merged
         self.map: dict[int, int] = {}
         self.next = 0
@@ -72,6 +82,10 @@ class _Merger:
         self.merging: int | None = None
         self.held: Any = None
         self.ws = ""
+        self.skip: set[int] = set()  # a continuation's own leading thinking blocks: not shown
+        self.reconciler: Reconciler | None = None
+        self.reconciled: str | None = None
+        self.kept_tokens: int | None = None  # what the kept part cost, measured (see _resilient)
 
     # ---- reading
     @property
@@ -127,10 +141,12 @@ class _Merger:
         t = ev.type
         if t == "content_block_delta":
             j = ev.index
+            if j in self.skip:
+                return ()
             out: list[Any] = []
             if j == self.merging:
-                if self.ws and ev.delta.type == "text_delta":
-                    s = self._dedupe(ev.delta.text)
+                if ev.delta.type == "text_delta" and (self.ws or self.reconciler is not None):
+                    s = self._join(ev.delta.text)
                     if not s:
                         return ()
                     ev = ev.model_copy(update={"delta": ev.delta.model_copy(update={"text": s})})
@@ -141,6 +157,9 @@ class _Merger:
             self.counts[i] = self.counts.get(i, 0) + 1
             return out + self._emit(ev if i == j else ev.model_copy(update={"index": i}))
         if t == "content_block_start":
+            if self.first and self.reconciler is not None and ev.content_block.type in _THINKING:
+                self.skip.add(ev.index)  # the model thinking about how to continue: not part of the answer
+                return ()
             if self.first:
                 self.first = False
                 if ev.content_block.type == "text" and (self.target is not None or self.lazy_ok):
@@ -153,15 +172,20 @@ class _Merger:
             return self._close_target() + self._open(ev)
         if t == "content_block_stop":
             j = ev.index
+            if j in self.skip:
+                return ()
+            out = []
             if j == self.merging:
+                out = self._flush(j)
                 if self.held is not None:  # only re-sent whitespace: the block never opened
                     self.held = None
                     return ()
                 if self.map[j] == self.target:
                     self.target = None
-            return self._emit(_event({"type": "content_block_stop", "index": self.map[j]}))
+            return out + self._emit(_event({"type": "content_block_stop", "index": self.map[j]}))
         if t == "message_delta":
-            return self._close_target() + self._emit(self._merged_delta(ev))
+            out = self._flush(self.merging) if self.merging is not None else []
+            return out + self._close_target() + self._emit(self._merged_delta(ev))
         if t == "message_stop":
             return self._close_target() + self._emit(_event({"type": "message_stop"}))
         return ()  # derived events: rebuilt by _emit
@@ -182,6 +206,33 @@ class _Merger:
         i, self.target = self.target, None
         return self._emit(_event({"type": "content_block_stop", "index": i}))
 
+    def _join(self, s: str) -> str:
+        """The part of a continuation's text delta to show (the seam's repeats dropped)."""
+        if self.reconciler is None:
+            return self._dedupe(s)
+        out = self.reconciler.feed(s)
+        if self.reconciler.decided and self.reconciled is None:
+            self.reconciled = self.reconciler.how
+        return out
+
+    def _flush(self, j: int | None) -> list[Any]:
+        """The continued block ends: release what the reconciler still holds."""
+        r = self.reconciler
+        if j is None or r is None or r.decided:
+            return []
+        s = r.finish()
+        self.reconciled = r.how
+        if not s:
+            return []
+        out: list[Any] = []
+        if self.held is not None:
+            out = self._open(self.held)
+            self.held = None
+        i = self.map[j]
+        self.counts[i] = self.counts.get(i, 0) + 1
+        return out + self._emit(_event({"type": "content_block_delta", "index": i,
+                                        "delta": {"type": "text_delta", "text": s}}))
+
     def _dedupe(self, s: str) -> str:
         """Drop the whitespace the consumer already saw from the start of the continuation."""
         i = 0
@@ -196,39 +247,65 @@ class _Merger:
             i += 1
         return s[i:]
 
+    def kept_output_tokens(self) -> int:
+        """Output tokens of the kept part: measured if it could be, else one per delta (a lower bound)."""
+        return self.kept_tokens if self.kept_tokens is not None else sum(self.carried.values())
+
     def _merged_delta(self, ev: Any) -> Any:
         start = self.start_event.message.usage
         u = ev.usage
-        update = {"output_tokens": sum(self.carried.values()) + u.output_tokens,
+        update = {"output_tokens": self.kept_output_tokens() + u.output_tokens,
                   "input_tokens": start.input_tokens,
                   "cache_creation_input_tokens": start.cache_creation_input_tokens,
                   "cache_read_input_tokens": start.cache_read_input_tokens}
         return ev.model_copy(update={"usage": u.model_copy(update=update)})
 
     # ---- between attempts
-    def prepare(self, *, prefill_ok: bool, base_prefill: str, reason: str) -> _Plan:
-        """After a failure: what the next attempt keeps, and set up the merge of its events."""
+    def prepare(self, *, strategy: str, base_prefill: str, reason: str) -> _Plan:
+        """After a failure: what the next attempt keeps, and set up the merge of its events.
+
+        ``prefill`` keeps the leading text blocks (an assistant turn can only be prefilled
+        with text). ``continuation`` keeps everything up to the last text block that only
+        complete thinking blocks precede: partial thinking and tool_use blocks cannot be
+        continued, so the answer continues from the last text (the streaming guide's rule).
+        """
         for i, c in self.counts.items():
             self.carried[i] = self.carried.get(i, 0) + c
         self.counts = {}
         blocks = list(self.snap.content) if self.snap is not None else []
         k = 0
-        if prefill_ok:
+        if strategy == "prefill":
             while k < len(blocks) and blocks[k].type == "text":
                 k += 1
+        elif strategy == "continuation":
+            for i, b in enumerate(blocks):
+                if b.type == "text":
+                    k = i + 1
+                elif not (b.type in _THINKING and i in self.stopped):
+                    break
+        texts = [b.text for b in blocks[:k] if b.type == "text"]
+        full = base_prefill + "".join(texts)
+        stripped = full.rstrip()
+        if not (stripped or base_prefill):
+            # Nothing to continue from. Empty (or blank) text blocks are kept and the request
+            # is made afresh, its text joining them; a thinking block alone cannot be resumed.
+            if any(b.type != "text" for b in blocks[:k]):
+                k = 0
+            strategy = "fresh"
         reset = k < len(blocks)
         self.carried = {i: c for i, c in self.carried.items() if i < k}
-        full = base_prefill + "".join(b.text for b in blocks[:k])
-        stripped = full.rstrip()
-        prefill = stripped if k and (stripped or base_prefill) else None
+        prefill = stripped if strategy == "prefill" and k else None
         self.map, self.next, self.first, self.merging, self.held = {}, k, True, None, None
-        self.ws = full[len(stripped):] if k else ""
+        self.skip, self.reconciled, self.kept_tokens = set(), None, None
+        self.ws = full[len(stripped):] if k and strategy != "continuation" else ""
+        self.reconciler = Reconciler(full, texts[-1]) if k and strategy == "continuation" else None
         last_open = k > 0 and (reset or (k - 1) not in self.stopped)
         self.target = k - 1 if last_open else None
         self.lazy_ok = k > 0 and not last_open
-        kept = [(b.text, [c.to_dict() for c in (b.citations or [])]) for b in blocks[:k]]
-        self.pending_reset = (reason, kept) if reset else None
-        return _Plan(kept=k, reset=reset, prefill=prefill)
+        self.pending_reset = (reason, [_kept(b) for b in blocks[:k]]) if reset else None
+        thinking = "".join(getattr(b, "thinking", "") or "" for b in blocks[:k] if b.type == "thinking")
+        return _Plan(kept=k, reset=reset, prefill=prefill, strategy=strategy if k else "fresh",
+                     shown=full if k and strategy != "fresh" else "", thinking=thinking)
 
     def _reset_and_replay(self) -> list[Any]:
         assert self.pending_reset is not None
@@ -242,15 +319,31 @@ class _Merger:
         if not kept:
             return out
         out += self._emit(start)
-        for i, (text, citations) in enumerate(kept):
-            out += self._emit(_event({"type": "content_block_start", "index": i,
-                                      "content_block": {"type": "text", "text": "", "citations": None}}))
-            if text:
-                out += self._emit(_event({"type": "content_block_delta", "index": i,
-                                          "delta": {"type": "text_delta", "text": text}}))
-            for c in citations:
-                out += self._emit(_event({"type": "content_block_delta", "index": i,
-                                          "delta": {"type": "citations_delta", "citation": c}}))
+        for i, block in enumerate(kept):
+            kind = block["type"]
+            empty = {"text": {"type": "text", "text": "", "citations": None},
+                     "thinking": {"type": "thinking", "thinking": "", "signature": ""}}.get(kind, block)
+            out += self._emit(_event({"type": "content_block_start", "index": i, "content_block": empty}))
+            for delta in _replay_deltas(block):
+                out += self._emit(_event({"type": "content_block_delta", "index": i, "delta": delta}))
             if i < len(kept) - 1:  # the last one stays open for the continuation
                 out += self._emit(_event({"type": "content_block_stop", "index": i}))
         return out
+
+
+def _kept(block: Any) -> dict[str, Any]:
+    """A kept block as the data its replay after a reset needs."""
+    return block.to_dict()  # type: ignore[no-any-return]
+
+
+def _replay_deltas(block: dict[str, Any]) -> list[dict[str, Any]]:
+    if block["type"] == "text":
+        out: list[dict[str, Any]] = []
+        if block.get("text"):
+            out.append({"type": "text_delta", "text": block["text"]})
+        out += [{"type": "citations_delta", "citation": c} for c in block.get("citations") or []]
+        return out
+    if block["type"] == "thinking":
+        out = [{"type": "thinking_delta", "thinking": block["thinking"]}] if block.get("thinking") else []
+        return out + [{"type": "signature_delta", "signature": block.get("signature", "")}]
+    return []  # redacted_thinking: complete in its start event

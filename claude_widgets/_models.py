@@ -3,13 +3,16 @@
 Notebooks, the magic and the offline server all read it from here, so that when a
 model is retired one edit moves everything (hard-coded ids in tutorials go stale).
 
-Why Claude Haiku 4.5: it is current (the SDK does not flag it as deprecated) and it
-accepts everything the tutorials teach: assistant prefill (how an interrupted stream is
-resumed), manual thinking budgets, forced tool choice. The newest Sonnets reject some
-of those with a 400 (Sonnet 5: thinking budgets, sampling parameters; Sonnet 5.5 also
-prefill, forced tool choice and ``thinking: disabled``), which the offline server
-reproduces (see ``claude_widgets/server/_model_rules.py``). ``claude-sonnet-4-5``, the
-id most often copied from older tutorials, reaches end of life on 2026-11-30.
+Why Claude Haiku 4.5: it is active (the model catalogue, ``claude_widgets/_catalogue.py``,
+lists it as ``active``: legacy but not deprecated, retirement not sooner than 2026-10-15)
+and it accepts everything the tutorials teach: assistant prefill (the simplest way to
+resume an interrupted stream), manual thinking budgets, sampling parameters, forced tool
+choice. Every model released since Claude 4.6 rejects some of those with a 400 (prefill
+since 4.6; sampling and thinking budgets since Opus 4.7; forced tool choice and
+``thinking: disabled`` on Sonnet 5.5, Opus 5.5 and Fable 5.1+); the catalogue holds those
+rules per model, with sources, and the offline server enforces them.
+``claude-sonnet-4-5``, the id most often copied from older tutorials, retired on
+2026-11-30: requests naming it get a 404, online and offline.
 """
 
 from __future__ import annotations

@@ -70,9 +70,11 @@ from anthropic.types import Message
 from typing_extensions import Self
 
 from ._backoff import StreamEndedEarly, classify, full_jitter
+from ._catalogue import accepts_prefill
 from ._events import RetryEvent
 from ._http import interrupt_response as _interrupt
 from ._merge import _Merger, _Plan
+from ._reconcile import Unreconcilable, continuation_prompt
 
 __all__ = [
     "AsyncResilientStream",
@@ -140,7 +142,14 @@ class Attempt:
 
     number: int
     prefill_chars: int = 0
-    """Length of the partial text this attempt continued (0: from the start)."""
+    """Length of the partial text this attempt continued (0: from the start), whatever the strategy."""
+    strategy: str = "fresh"
+    """How this attempt relates to the answer: ``fresh`` (from the start, nothing shown yet),
+    ``prefill`` (the partial text as the start of the assistant turn), ``continuation`` (the
+    partial text as an assistant turn, then a user message asking to continue), or
+    ``restart`` (from the start after a :class:`ResetEvent`)."""
+    reconciled: str | None = None
+    """For a continuation: how its first words were joined to the shown text."""
     outcome: str = "running"
     """``completed``, ``failed`` or ``closed``."""
     reason: str | None = None
@@ -155,6 +164,11 @@ class _DeadlinePassed(Exception):
 
 
 # --------------------------------------------------------------------------- the policy and requests
+
+def _accepts_prefill(model: Any) -> bool:
+    """Whether the model takes an assistant prefill (the catalogue: Claude 4.5 and earlier)."""
+    return isinstance(model, str) and accepts_prefill(model)
+
 
 def _thinking_on(kwargs: Mapping[str, Any]) -> bool:
     thinking = kwargs.get("thinking")
@@ -216,8 +230,12 @@ class _Core:
         own = _trailing_assistant_text(messages)
         self.base_prefill = own or ""
         self.history = messages[:-1] if own is not None else messages
-        self.prefill_ok = not _thinking_on(kwargs) and not (
-            messages and isinstance(messages[-1], Mapping) and messages[-1].get("role") == "assistant" and own is None)
+        ends_odd = bool(messages and isinstance(messages[-1], Mapping) and messages[-1].get("role") == "assistant"
+                        and own is None)  # an assistant turn that is not text: nothing can follow it
+        self.strategy = ("restart" if ends_odd else
+                         "prefill" if _accepts_prefill(kwargs.get("model")) and not _thinking_on(kwargs)
+                         else "continuation")
+        self.count_baseline: int | None = None
         fmt = kwargs.get("output_format")
         self.merger = _Merger(fmt if fmt is not None else anthropic.NOT_GIVEN)
         self.plan = _Plan()
@@ -239,20 +257,53 @@ class _Core:
                 raise _DeadlinePassed
             read = remaining if read is None else min(read, remaining)
         kwargs = dict(self.kwargs)
-        prefill = self.plan.prefill
-        if prefill is not None:
-            kwargs["messages"] = [*self.history, {"role": "assistant", "content": prefill}]
-            if isinstance(kwargs.get("max_tokens"), int):
-                kwargs["max_tokens"] = max(1, kwargs["max_tokens"] - sum(self.merger.carried.values()))
+        plan = self.plan
+        if plan.strategy == "prefill" and plan.prefill is not None:
+            kwargs["messages"] = [*self.history, {"role": "assistant", "content": plan.prefill}]
+        elif plan.strategy == "continuation":
+            kwargs["messages"] = [*self.history, {"role": "assistant", "content": plan.shown.rstrip()},
+                                  {"role": "user", "content": continuation_prompt(plan.shown)}]
+        if plan.strategy != "fresh" and isinstance(kwargs.get("max_tokens"), int):
+            kwargs["max_tokens"] = max(1, kwargs["max_tokens"] - self.merger.kept_output_tokens())
         n = len(self.attempts) + 1
         headers = dict(self.extra_headers)
         if self.attempt_headers is not None:
             headers.update(self.attempt_headers(n))
         if headers:
             kwargs["extra_headers"] = headers
-        self.attempts.append(Attempt(n, prefill_chars=len(prefill or "")))
+        strategy = "restart" if plan.reset and not plan.kept else plan.strategy
+        self.attempts.append(Attempt(n, prefill_chars=len(plan.shown) if plan.kept else 0, strategy=strategy))
         client = self.client.with_options(max_retries=0, timeout=_timeout(self.base_timeout, read))
         return client.messages.stream(**kwargs)
+
+    def count_request(self) -> dict[str, Any] | None:
+        """The ``count_tokens`` call that measures the kept part, if the next attempt continues one.
+
+        A resumed attempt may only produce what the budget has left: ``max_tokens`` minus
+        what the kept part cost. The API reports no usage for an interrupted response, so it
+        is measured with the token-counting endpoint (free, exact for this server, the
+        API's own tokenizer online): ``count([user: kept]) - count([user: "."]) + 1``.
+        """
+        plan = self.plan
+        m = self.merger
+        if plan.strategy == "fresh" or not plan.kept or m.kept_tokens is not None:
+            return None
+        if not isinstance(self.kwargs.get("max_tokens"), int):
+            return None
+        kept = (plan.thinking + plan.shown[len(self.base_prefill):]).rstrip()
+        return {"model": self.kwargs.get("model"), "messages": [{"role": "user", "content": kept or "."}]}
+
+    def counted(self, kept: Any, baseline: Any) -> None:
+        try:
+            self.merger.kept_tokens = max(0, int(kept.input_tokens) - int(baseline.input_tokens) + 1)
+        except Exception:  # noqa: BLE001 - a lower bound is used instead
+            self.merger.kept_tokens = None
+
+    def counting_client(self) -> Any:
+        return self.client.with_options(max_retries=1)
+
+    def baseline_request(self, req: dict[str, Any]) -> dict[str, Any]:
+        return {"model": req["model"], "messages": [{"role": "user", "content": "."}]}
 
     def opened(self, ms: Any) -> None:
         with contextlib.suppress(Exception):
@@ -267,6 +318,7 @@ class _Core:
             att = self.attempts[-1]
             att.outcome = outcome
             att.content_deltas = sum(self.merger.counts.values())
+            att.reconciled = self.merger.reconciled
 
     # ---- failures
     def on_failure(self, exc: Exception) -> RetryEvent | None:
@@ -274,6 +326,7 @@ class _Core:
         m = self.merger
         att = self.attempts[-1] if self.attempts else Attempt(0)
         att.content_deltas = sum(m.counts.values())
+        att.reconciled = m.reconciled
         if isinstance(exc, _DeadlinePassed):
             if att.outcome == "running":
                 att.outcome, att.reason = "failed", "deadline"
@@ -286,16 +339,22 @@ class _Core:
         att.outcome, att.reason = "failed", f.reason
         if att.request_id is None:
             att.request_id = getattr(exc, "request_id", None)
-        fallback = (not f.retryable and f.status == 400 and f.error_type == "invalid_request_error"
-                    and self.plan.prefill is not None and self.prefill_ok)
-        if not f.retryable and not fallback:
+        rejected = (not f.retryable and f.status == 400 and f.error_type == "invalid_request_error"
+                    and self.plan.strategy == "prefill")
+        if isinstance(exc, Unreconcilable):
+            rejected = False
+        elif not f.retryable and not rejected:
             log.info("attempt %d failed, not retryable: %s (request %s)", att.number, f.reason, att.request_id)
             raise exc
         n = len(self.attempts)
         if n >= self.max_attempts:
             raise self.error(RetriesExhausted, f"gave up after {n} attempt(s): {f.reason}") from exc
-        if fallback:
-            self.prefill_ok = False
+        strategy = self.strategy
+        if isinstance(exc, Unreconcilable):
+            reason, delay, strategy = f"continuation not reconciled: {exc}", 0.0, "restart"
+            att.reason = reason
+        elif rejected:
+            self.strategy = strategy = "continuation"  # the model refuses prefill: ask it to continue instead
             reason, delay = f"prefill rejected: {f.message or f.reason}", 0.0
         else:
             reason = f.reason
@@ -306,9 +365,9 @@ class _Core:
         if self.ends_at is not None and self.monotonic() + delay >= self.ends_at:
             raise self.error(DeadlineExceeded, f"{reason}; a retry in {delay:g} s would start after the "
                                                f"{self.deadline:g} s deadline") from exc
-        self.plan = m.prepare(prefill_ok=self.prefill_ok, base_prefill=self.base_prefill, reason=reason)
+        self.plan = m.prepare(strategy=strategy, base_prefill=self.base_prefill, reason=reason)
         att.delay = delay
-        how = (f"resuming after {len(m.text)} characters" if self.plan.kept and not self.plan.reset
+        how = (f"resuming after {len(m.text)} characters ({self.plan.strategy})" if self.plan.kept and not self.plan.reset
                else "restarting" + (f", keeping {self.plan.kept} block(s)" if self.plan.kept else "")
                if self.plan.reset else "retrying")
         log.info("attempt %d/%d failed (%s, request %s); %s in %.2f s",
@@ -482,6 +541,12 @@ class ResilientStream(_StreamBase):
         self._owner = threading.get_ident()
         try:
             while not self._closed:
+                count = core.count_request()
+                if count is not None:
+                    with contextlib.suppress(Exception):  # without it, a lower bound is used
+                        c = core.counting_client()
+                        core.counted(c.messages.count_tokens(**count),
+                                     c.messages.count_tokens(**core.baseline_request(count)))
                 try:
                     with core.open() as ms:
                         self._ms = ms
@@ -611,6 +676,12 @@ class AsyncResilientStream(_StreamBase):
         core, m = self._core, self._core.merger
         try:
             while not self._closed:
+                count = core.count_request()
+                if count is not None:
+                    with contextlib.suppress(Exception):  # without it, a lower bound is used
+                        c = core.counting_client()
+                        core.counted(await c.messages.count_tokens(**count),
+                                     await c.messages.count_tokens(**core.baseline_request(count)))
                 try:
                     async with core.open() as ms:
                         self._ms = ms

@@ -1,7 +1,11 @@
 """The official TypeScript SDK streams from the offline server as it would from the real API.
 
 ``tests/node/stream_text_and_tool.mjs`` runs ``client.messages.stream(...)`` twice, a
-plain answer and a ``get_weather`` tool call, and ends with one JSON summary line. The
+plain answer and a ``get_weather`` tool call, then lists every model with
+``client.models.list()`` auto-pagination and ``retrieve``s the default model, and ends
+with one JSON summary line; ``tests/node/structured_and_tool_runner.mjs`` runs
+``messages.parse()`` and a streamed answer with a JSON-schema output format, then
+``beta.messages.toolRunner()``. The
 SDK's own ``MessageStream`` rebuilds the message from the events, so a wrong field,
 event order or SSE framing shows up here as a mismatch or an exception in Node.
 
@@ -20,10 +24,12 @@ from typing import Any
 
 import pytest
 
+from claude_widgets._catalogue import MODELS, find
 from claude_widgets._models import DEFAULT_MODEL
 
 NODE_DIR = Path(__file__).parent / "node"
 SCRIPT = NODE_DIR / "stream_text_and_tool.mjs"
+STRUCTURED_SCRIPT = NODE_DIR / "structured_and_tool_runner.mjs"
 SDK = NODE_DIR / "node_modules" / "@anthropic-ai" / "sdk" / "package.json"
 
 
@@ -40,11 +46,11 @@ def _node() -> str:
     return node
 
 
-def _run(node: str, base_url: str) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
+def _run(node: str, base_url: str, script: Path = SCRIPT) -> tuple[list[tuple[str, Any]], dict[str, Any]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
     env["ANTHROPIC_BASE_URL"] = base_url
     proc = subprocess.run(
-        [node, str(SCRIPT), DEFAULT_MODEL],
+        [node, str(script), DEFAULT_MODEL],
         cwd=NODE_DIR,
         env=env,
         capture_output=True,
@@ -89,3 +95,31 @@ def test_typescript_sdk_streams_text_and_tool_use() -> None:
     assert json.loads("".join(p["partial_json"] for p in input_json)) == {"location": "Paris"}
     assert input_json[-1]["snapshot"] == {"location": "Paris"}
     assert summary["tool_stop_reason"] == "tool_use"
+
+    # The Models API: auto-pagination over pages of 5, and an alias resolved by retrieve().
+    assert summary["model_ids"] == [m.id for m in MODELS if m.lifecycle != "retired"]
+    entry = find(DEFAULT_MODEL)
+    assert entry is not None
+    (info,) = [payload for label, payload in events if label == "model_info"]
+    assert info == entry.info()
+    assert (summary["retrieved_id"], summary["retrieved_max_tokens"]) == (entry.id, entry.max_tokens)
+
+
+@pytest.mark.node
+def test_typescript_sdk_structured_outputs_and_tool_runner() -> None:
+    node = _node()
+    from claude_widgets.server import OfflineServer
+
+    with OfflineServer(delay_ms=0) as srv:
+        events, summary = _run(node, srv.base_url, STRUCTURED_SCRIPT)
+        bodies = [r.body for r in srv.requests if r.path == "/v1/messages"]
+
+    order = {"product_name": "Green Tea", "price": 5.5, "quantity": 2}
+    assert summary["parsed"] == order == summary["streamed"]
+    assert summary["structured_deltas"] >= 3, "the JSON document streams in several text deltas"
+    assert summary["tool_calls"] == ["4821"]
+    assert summary["runner_turns"] == 2
+    assert "arrives tomorrow" in summary["runner_text"]
+    assert [label for label, _ in events].count("runner_message") == 2
+    runner_bodies = bodies[2:]
+    assert runner_bodies[1]["messages"][-1]["content"][0]["type"] == "tool_result"

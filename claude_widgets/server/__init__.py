@@ -36,6 +36,10 @@ from ._app import INVALID_KEYS
 from ._faults import Fault
 from ._history import RequestRecord
 from ._runner import DEFAULT_DELAY_MS, OfflineServer
-from ._scenarios import SCENARIOS
+from ._scenarios import SCENARIOS as _TEXT_SCENARIOS
+from ._special import NAMES as _SPECIAL_SCENARIOS
+
+SCENARIOS = _TEXT_SCENARIOS + _SPECIAL_SCENARIOS
+"""Names accepted by the ``x-offline-scenario`` header."""
 
 __all__ = ["DEFAULT_DELAY_MS", "INVALID_KEYS", "SCENARIOS", "Fault", "OfflineServer", "RequestRecord"]

@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"pause before each content delta (default: $CLAUDE_WIDGETS_DELAY_MS or "
                              f"{default_delay_ms():g})")
     parser.add_argument("--fault", help="a fault spec applied to every request, e.g. 'status=529; times=2'")
+    parser.add_argument("--vary", action="store_true",
+                        help="answers vary between requests, as sampling does (see _continuation)")
     parser.add_argument("--no-auth", action="store_true", help="accept requests without an API key")
     parser.add_argument("--header-timeout", type=float, default=HEADER_TIMEOUT,
                         help=f"seconds a client has to send a request's headers before it is disconnected "
@@ -42,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         cassettes=CassetteLibrary(args.cassette) if args.cassette else None,
         require_api_key=not args.no_auth,
         header_timeout=args.header_timeout,
+        vary=args.vary,
     )
     # The package's logger has only a NullHandler (a library's convention): in the foreground,
     # its warnings (e.g. running out of file descriptors) go to stderr like uvicorn's.

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+import jiter
+
 from . import _tokens
 from ._endless import Endless, Limited
 
@@ -220,8 +222,12 @@ def message_json(
         blocks[-1] = replace(blocks[-1], text="".join(endless.pieces()), endless=None)
         stop_reason, stop_sequence = endless.stop_reason, endless.stop_sequence
     content: list[dict[str, Any]] = []
-    for block in blocks:
-        if block.type == "text":
+    for index, block in enumerate(blocks):
+        if block.type == "tool_use" and stop_reason == "max_tokens" and index == len(blocks) - 1:
+            # Cut by max_tokens: the input the stream's partial JSON gives (the SDK parses it with jiter).
+            partial = jiter.from_json(block.text.encode(), partial_mode=True) if block.text else {}
+            content.append({"type": "tool_use", "id": block.id, "name": block.name, "input": partial})
+        elif block.type == "text":
             content.append({"type": "text", "text": block.text})
         elif block.type == "thinking":
             content.append({"type": "thinking", "thinking": block.text, "signature": sign(block.text)})

@@ -1,8 +1,8 @@
 """The Starlette application: routes, authentication, errors, and the streamed body.
 
 Everything that decides *what* to answer lives elsewhere (``_validate`` and ``_request`` validate,
-``_scenarios`` and ``_cassettes`` answer, ``_answer`` renders events, ``_faults`` breaks
-things on purpose); this module is the HTTP shell around them and keeps the wire
+``_scenarios`` and ``_cassettes`` answer, ``_answer`` renders events, ``_models_api``
+serves the model catalogue, ``_faults`` breaks things on purpose); this module is the HTTP shell around them and keeps the wire
 details of the real API: status codes, the JSON error body, ``request-id``,
 ``x-should-retry``, ``retry-after``, and ``text/event-stream`` framing.
 """
@@ -22,18 +22,22 @@ from sse_starlette import ServerSentEvent
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from . import _scenarios, _tokens
-from ._answer import Event, continue_after, message_json, stream_events
+from . import _caching, _continuation, _scenarios, _special, _structured, _tokens
+from ._answer import Answer, Event, continue_after, message_json, stream_events
 from ._cassettes import Cassette, CassetteLibrary
 from ._errors import APIError, invalid
 from ._faults import Fault, FaultBook
 from ._guard import HEADER_TIMEOUT
 from ._history import RequestLog, RequestRecord
+from ._models_api import list_models, retrieve_model
+from ._ratelimit import RateLimitHeaders
 from ._request import MessagesRequest, parse_messages_request
+from ._threads import ThreadStore
 from ._validate import check_shapes, parse_body
 
 T = TypeVar("T")
@@ -77,6 +81,8 @@ class ServerConfig:
     organization_id: str = "offline-claude-widgets"
     header_timeout: float = HEADER_TIMEOUT
     """Seconds to send a request's headers, or between two parts of its body (see ``_guard``)."""
+    vary: bool = False
+    """Each new request answers with the next variant (see ``_continuation``), as sampling varies."""
 
 
 class ServerState:
@@ -84,8 +90,16 @@ class ServerState:
         self.config = config
         self.faults = FaultBook()
         self.log = RequestLog()
+        self.threads = ThreadStore()
+        self.cache = _caching.CacheStore()
         self._counter = 0
+        self._variants = 0
         self._lock = threading.Lock()
+
+    def next_variant(self) -> int:
+        with self._lock:
+            self._variants += 1
+            return self._variants
 
     def new_record(self, request: Request, *, logged: bool = True) -> RequestRecord:
         with self._lock:
@@ -165,10 +179,13 @@ async def _read_json(request: Request, state: ServerState, record: RequestRecord
     return body
 
 
-def _prepare(body: Any) -> tuple[MessagesRequest, int, str]:
-    """The validated request, its input tokens and its message id: all linear in the body's size."""
+def _prepare(body: Any, original: Any) -> tuple[MessagesRequest, int, str]:
+    """The validated request, its input tokens and its message id (from the body as sent).
+
+    All three take time in proportion to the body's size.
+    """
     req = parse_messages_request(body)
-    return req, _input_tokens(req), _scenarios.stable_id("msg", body)
+    return req, _input_tokens(req), _scenarios.stable_id("msg", original)
 
 
 def _check_headers(request: Request, config: ServerConfig) -> None:
@@ -265,6 +282,30 @@ def _cassette_chunks(cassette: Cassette) -> Iterable[tuple[str | None, bytes]]:
         yield Cassette.event_name(chunk), chunk
 
 
+def _answer_for(req: MessagesRequest, scenario: str | None, fault: Fault | None, state: ServerState) -> Answer:
+    """The scenario's answer; for a request to continue an interrupted answer, its continuation."""
+    variant = fault.vary if fault is not None else None
+    if variant is None and state.config.vary:
+        variant = state.next_variant()
+    cont = _continuation.recognise(req)
+    if cont is None:
+        answer = _special.answer(req, scenario) or _scenarios.answer(req, scenario)
+        if req.prefill is not None:  # a model continues its prefill, whatever it would have said
+            return _continuation.variant_of(answer, req.prefill)
+        return answer if not variant else _continuation.vary(answer, variant)
+    thinking = req.thinking_enabled
+    return _continuation.continue_answer(
+        _scenarios.answer(cont.base, scenario), cont, mode=fault.continue_mode if fault else "exact",
+        repeat=fault.repeat if fault else 12, variant=variant, thinking=thinking,
+        omitted=thinking and (req.thinking or {}).get("display") == "omitted")
+
+
+def _cassette_content(cassette: Cassette, req: MessagesRequest) -> list[dict[str, Any]]:
+    answer, model = cassette.answer()
+    return list(message_json(answer, msg_id="", model=model, input_tokens=0, max_tokens=req.max_tokens,
+                             stop_sequences=req.stop_sequences)["content"])
+
+
 def make_app(state: ServerState) -> Starlette:
     config = state.config
 
@@ -275,13 +316,17 @@ def make_app(state: ServerState) -> Starlette:
             body = await _read_json(request, state, record)
             fault = _fault_for(request, state)
             _status_fault(fault)
+            original = body
+            body, thread = state.threads.expand(body, request.headers.get("anthropic-beta", ""))
             size = len(record.raw_body or b"")
-            req, input_tokens, msg_id = await _off_loop(size, _prepare, body)
+            req, input_tokens, msg_id = await _off_loop(size, _prepare, body, original)
             delay = _delay_ms(request, config)
             scenario = request.headers.get("x-offline-scenario")
             cassette = config.cassettes.match(req) if config.cassettes and not scenario else None
             headers = {"request-id": record.request_id, "anthropic-organization-id": config.organization_id}
             if cassette is not None and req.prefill is None and req.stream:
+                if thread is not None:
+                    state.threads.record(msg_id, body, thread, _cassette_content(cassette, req))
                 return StreamingResponse(
                     _paced(_cassette_chunks(cassette), fault=fault, delay_ms=delay, record=record),
                     media_type="text/event-stream; charset=utf-8",
@@ -289,19 +334,27 @@ def make_app(state: ServerState) -> Starlette:
             if cassette is not None:
                 answer, model = cassette.answer()
             else:
-                answer, model = _scenarios.answer(req, scenario), req.model
+                answer, model = _answer_for(req, scenario, fault, state), req.model
+                answer = _structured.shape(answer, req.output_schema,
+                                           {t.name: t.input_schema for t in req.tools if t.strict}, req.conversation)
             if req.prefill is not None:
                 answer = continue_after(answer, req.prefill)
             kwargs: dict[str, Any] = {"msg_id": msg_id, "model": model,
                                       "input_tokens": input_tokens, "max_tokens": req.max_tokens,
                                       "stop_sequences": req.stop_sequences}
+            if thread is not None:
+                state.threads.record(msg_id, body, thread, message_json(answer, **kwargs)["content"])
+            cache_use = state.cache.use(body, req.model, kwargs["input_tokens"])
+            tier = _caching.service_tier(body)
             if not req.stream:
                 record.outcome = "completed"
                 # A long answer is rendered whole here: in a thread, so that streams keep flowing.
-                message = await run_in_threadpool(functools.partial(message_json, answer, **kwargs))
-                return JSONResponse(message, headers=headers)
+                reply = await run_in_threadpool(functools.partial(message_json, answer, **kwargs))
+                _caching.patch_usage(reply["usage"], cache_use, tier)
+                return JSONResponse(reply, headers=headers)
+            events = _caching.patch_events(stream_events(answer, **kwargs), cache_use, tier)
             return StreamingResponse(
-                _paced(_event_chunks(stream_events(answer, **kwargs)), fault=fault, delay_ms=delay, record=record),
+                _paced(_event_chunks(events), fault=fault, delay_ms=delay, record=record),
                 media_type="text/event-stream; charset=utf-8",
                 headers={**headers, "cache-control": "no-cache"})
         except APIError as err:
@@ -318,6 +371,18 @@ def make_app(state: ServerState) -> Starlette:
             input_tokens = await _off_loop(size, _input_tokens, req)
             record.outcome = "completed"
             return JSONResponse({"input_tokens": input_tokens}, headers={"request-id": record.request_id})
+        except APIError as err:
+            return _error_response(err, record)
+
+    async def models(request: Request) -> Response:
+        record = state.new_record(request)
+        try:
+            _check_headers(request, config)
+            _status_fault(_fault_for(request, state))
+            model_id = request.path_params.get("model_id")
+            body = retrieve_model(model_id) if model_id else list_models(request.query_params)
+            record.outcome = "completed"
+            return JSONResponse(body, headers={"request-id": record.request_id})
         except APIError as err:
             return _error_response(err, record)
 
@@ -340,6 +405,9 @@ def make_app(state: ServerState) -> Starlette:
         routes=[
             Route("/v1/messages", messages, methods=["POST"]),
             Route("/v1/messages/count_tokens", count_tokens, methods=["POST"]),
+            Route("/v1/models", models, methods=["GET"]),
+            Route("/v1/models/{model_id}", models, methods=["GET"]),
         ],
         exception_handlers={HTTPException: http_error, Exception: server_error},
+        middleware=[Middleware(RateLimitHeaders)],
     )

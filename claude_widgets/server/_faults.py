@@ -15,6 +15,13 @@ request in the ``x-offline-fault`` header or per server (``--fault`` / ``fault=`
     Stream K content deltas, then send nothing for S seconds, then continue.
 ``trickle=MS``
     Delay every event by MS milliseconds.
+``continue=MODE; repeat=N``
+    When the request is a continuation of an interrupted answer (a user message asking
+    to continue, see :mod:`._continuation`), continue imperfectly: ``exact``, ``repeat``
+    (the last N characters again, default 12), ``sentence``, ``capital``, ``space``,
+    ``restart``.
+``vary=K``
+    Answer with variant K (a different opening phrase, as sampling varies the words).
 ``times=N``
     Fire on the first N requests carrying this exact spec (default 1); later requests
     pass untouched, so an SDK retry or a resume eventually succeeds. ``id=X`` only makes
@@ -30,7 +37,7 @@ from dataclasses import dataclass
 from ._errors import invalid
 
 _KEYS = {"status", "retry-after", "retry-after-ms", "error-after", "error", "drop-after", "stall-after",
-         "seconds", "trickle", "times", "id"}
+         "seconds", "trickle", "times", "id", "continue", "repeat", "vary"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,9 @@ class Fault:
     stall_seconds: float = 0.0
     trickle_ms: float = 0.0
     times: int = 1
+    continue_mode: str = "exact"
+    repeat: int = 12
+    vary: int | None = None
 
     @classmethod
     def parse(cls, spec: str) -> Fault:
@@ -83,7 +93,13 @@ class Fault:
             stall_seconds=real("seconds"),
             trickle_ms=real("trickle"),
             times=num("times") or 1,
+            continue_mode=values.get("continue", "exact"),
+            repeat=num("repeat") if "repeat" in values else 12,  # type: ignore[arg-type]
+            vary=num("vary"),
         )
+        from ._continuation import MODES
+        if fault.continue_mode not in MODES:
+            raise invalid(f"x-offline-fault: continue must be one of {', '.join(MODES)}, got '{fault.continue_mode}'")
         if fault.status is not None and not 400 <= fault.status <= 599:
             raise invalid(f"x-offline-fault: status must be an HTTP error status (400-599), got {fault.status}")
         return fault

@@ -10,8 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._catalogue import ModelEntry, Rules, find, sdk_model_ids
+from ._caching import breakpoints
+from ._client_tools import client_tool_schema
 from ._errors import APIError, invalid
-from ._model_rules import rules_for
+from ._structured import check_strict_tool, output_schema
+from ._thinking_rules import check as check_thinking_rules
 
 # Body fields of POST /v1/messages, from the SDK's MessageCreateParams, plus the sampling
 # parameters (still accepted by the API for older models) and beta fields the SDK's
@@ -28,6 +32,15 @@ COUNT_TOKENS_FIELDS = frozenset(
     {"model", "messages", "system", "tools", "tool_choice", "thinking", "output_config",
      "cache_control", "speed", "context_management", "mcp_servers"}
 )
+SAMPLING_DEFAULTS: dict[str, float | None] = {"temperature": 1, "top_p": 1, "top_k": None}
+"""Sampling values that count as "left at the default" on models that reject sampling
+parameters (Bedrock's Mythos model cards: "temperature must be 1.0 or unset")."""
+
+PERMISSIVE = Rules(prefill=True, sampling=True, manual_thinking=True, adaptive_thinking=True,
+                   forced_tool_choice=True, thinking_disabled=True, between_tools=True)
+"""For an id the installed SDK names but the catalogue does not list yet (a newer SDK):
+the offline server must not invent an error the real API would not give."""
+
 CONTENT_BLOCK_TYPES = frozenset(
     {"text", "image", "document", "tool_use", "tool_result", "thinking", "redacted_thinking",
      "search_result", "server_tool_use", "web_search_tool_result", "container_upload"}
@@ -40,6 +53,7 @@ class Tool:
     name: str
     description: str
     input_schema: dict[str, Any]
+    strict: bool = False
 
 
 @dataclass
@@ -56,6 +70,8 @@ class MessagesRequest:
     tool_choice: dict[str, Any] = field(default_factory=lambda: {"type": "auto"})
     thinking: dict[str, Any] | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    output_schema: dict[str, Any] | None = None
+    """``output_config.format.schema``: the answer is JSON valid for it (see ``_structured``)."""
 
     @property
     def thinking_enabled(self) -> bool:
@@ -173,7 +189,7 @@ def _check_tool_results(messages: list[dict[str, Any]]) -> None:
                 )
 
 
-def _tools(tools: Any) -> list[Tool]:
+def _tools(tools: Any, model: str) -> list[Tool]:
     if tools is None:
         return []
     _expect(tools, list, "tools", "a valid list")
@@ -182,6 +198,10 @@ def _tools(tools: Any) -> list[Tool]:
     for i, t in enumerate(tools):
         if not isinstance(t, dict) or not isinstance(t.get("name"), str):
             raise invalid(f"tools.{i}.name: Field required")
+        client_tool = client_tool_schema(t)
+        if client_tool is not None:
+            out.append(Tool(t["name"], "", client_tool))
+            continue
         if t.get("type") not in (None, "custom"):
             # Server tools (web search, code execution...) are not simulated offline.
             raise invalid(f"tools.{i}: the offline server does not simulate server tool '{t.get('type')}'")
@@ -191,11 +211,13 @@ def _tools(tools: Any) -> list[Tool]:
         if t["name"] in names:
             raise invalid(f"tools: Tool names must be unique. Duplicate name: {t['name']}")
         names.add(t["name"])
-        out.append(Tool(t["name"], t.get("description") or "", schema))
+        if t.get("strict"):
+            check_strict_tool(t, i, model)
+        out.append(Tool(t["name"], t.get("description") or "", schema, strict=bool(t.get("strict"))))
     return out
 
 
-def _tool_choice(choice: Any, tools: list[Tool], model: str) -> dict[str, Any]:
+def _tool_choice(choice: Any, tools: list[Tool], rules: Rules) -> dict[str, Any]:
     if choice is None:
         return {"type": "auto"}
     if not isinstance(choice, dict) or choice.get("type") not in ("auto", "any", "tool", "none"):
@@ -208,14 +230,13 @@ def _tool_choice(choice: Any, tools: list[Tool], model: str) -> dict[str, Any]:
             raise invalid(f"tool_choice: Tool '{choice['name']}' not found in tools")
     if choice["type"] in ("any", "tool") and not tools:
         raise invalid("tool_choice: tool_choice may only be specified while providing tools.")
-    if choice["type"] in ("any", "tool") and not rules_for(model).forced_tool_choice:
-        raise invalid(f"tool_choice: forced tool use (type '{choice['type']}') is not supported for this model. "
-                      'Use tool_choice {"type": "auto"}.')
+    if choice["type"] in ("any", "tool") and not rules.forced_tool_choice:
+        # The API's wording (anthropics/claude-cookbooks#854, can1357/oh-my-pi#12939).
+        raise invalid('tool_choice: type "tool" and "any" are not supported for this model.')
     return dict(choice)
 
 
-def _thinking(thinking: Any, max_tokens: int | None, model: str) -> dict[str, Any] | None:
-    rules = rules_for(model)
+def _thinking(thinking: Any, max_tokens: int | None, rules: Rules) -> dict[str, Any] | None:
     if thinking is None:
         return dict(rules.default_thinking) if rules.default_thinking else None
     if not isinstance(thinking, dict) or thinking.get("type") not in ("enabled", "disabled", "adaptive", "between_tools"):
@@ -240,6 +261,20 @@ def _thinking(thinking: Any, max_tokens: int | None, model: str) -> dict[str, An
     return dict(thinking)
 
 
+def _model_entry(model: str) -> ModelEntry | None:
+    """The catalogue entry for ``model``; 404 as the API answers for retired and unknown ids.
+
+    An id the catalogue lacks but the installed SDK names (a newer SDK) is accepted with
+    permissive rules (None).
+    """
+    entry = find(model)
+    if (entry is None and model not in sdk_model_ids()) or (entry is not None and entry.lifecycle == "retired"):
+        # The API's answer, e.g. {"type":"not_found_error","message":"model: claude-sonnet-4-20250514"}
+        # after that model retired (vicharanashala/vibe#1259).
+        raise APIError(404, f"model: {model}", error_type="not_found_error")
+    return entry
+
+
 def parse_messages_request(body: Any, *, count_tokens: bool = False) -> MessagesRequest:
     """Validate ``body`` as the API would; raise :class:`APIError` (400) on the first problem."""
     if not isinstance(body, dict):
@@ -252,8 +287,8 @@ def parse_messages_request(body: Any, *, count_tokens: bool = False) -> Messages
         raise invalid("model: Field required")
     model = body["model"]
     _expect(model, str, "model", "a valid string")
-    if not model.startswith("claude-"):
-        raise APIError(404, f"model: {model}", error_type="not_found_error")
+    entry = _model_entry(model)
+    rules = entry.rules if entry else PERMISSIVE
     if "messages" not in body:
         raise invalid("messages: Field required")
     max_tokens: int | None = None
@@ -264,6 +299,10 @@ def parse_messages_request(body: Any, *, count_tokens: bool = False) -> Messages
         _expect(max_tokens, int, "max_tokens", "a valid integer")
         if max_tokens < 1:
             raise invalid("max_tokens: Input should be greater than or equal to 1")
+        if entry is not None and max_tokens > entry.max_tokens:
+            # The API's wording (anthropics/claude-code#24451, BerriAI/litellm#15715).
+            raise invalid(f"max_tokens: {max_tokens} > {entry.max_tokens}, which is the maximum allowed "
+                          f"number of output tokens for {entry.id}")
     stream = body.get("stream", False)
     _expect(stream, bool, "stream", "a valid boolean")
     for name in ("temperature", "top_p"):
@@ -273,11 +312,11 @@ def parse_messages_request(body: Any, *, count_tokens: bool = False) -> Messages
                 raise invalid(f"{name}: Input should be less than or equal to 1")
     if "top_k" in body:
         _expect(body["top_k"], int, "top_k", "a valid integer")
-    if not rules_for(model).sampling:
-        for name in ("temperature", "top_p", "top_k"):
-            if name in body and body[name] is not None:
-                raise invalid(f"`{name}` is not supported for this model: sampling parameters must be left "
-                              "at their defaults. Use output_config.effort to control the response.")
+    if not rules.sampling:
+        for name, default in SAMPLING_DEFAULTS.items():
+            if body.get(name) is not None and body[name] != default:
+                # The API's wording on Opus 4.7 (Comfy-Org/ComfyUI#13923).
+                raise invalid(f"`{name}` is deprecated for this model.")
     stops = body.get("stop_sequences") or []
     _expect(stops, list, "stop_sequences", "a valid list")
     for i, s in enumerate(stops):
@@ -287,7 +326,7 @@ def parse_messages_request(body: Any, *, count_tokens: bool = False) -> Messages
     if "metadata" in body and body["metadata"] is not None:
         _expect(body["metadata"], dict, "metadata", "a valid dictionary")
     messages = _normalise_messages(body["messages"])
-    tools = _tools(body.get("tools"))
+    tools = _tools(body.get("tools"), model)
     req = MessagesRequest(
         model=model,
         messages=messages,
@@ -296,17 +335,21 @@ def parse_messages_request(body: Any, *, count_tokens: bool = False) -> Messages
         system=_system_text(body.get("system")),
         stop_sequences=list(stops),
         tools=tools,
-        tool_choice=_tool_choice(body.get("tool_choice"), tools, model),
-        thinking=_thinking(body.get("thinking"), max_tokens, model),
+        tool_choice=_tool_choice(body.get("tool_choice"), tools, rules),
+        thinking=_thinking(body.get("thinking"), max_tokens, rules),
         raw=body,
+        output_schema=output_schema(body, model),
     )
+    check_thinking_rules(body, messages, req.tool_choice, req.thinking_enabled)
+    breakpoints(body)
     prefill = req.prefill
     if prefill is not None and not count_tokens:
         if prefill != prefill.rstrip():
             raise invalid("messages: final assistant content cannot end with trailing whitespace")
-        if not rules_for(model).prefill:
-            raise invalid("messages: assistant message prefill is not supported for this model. "
-                          "The final message must be a user message.")
+        if not rules.prefill:
+            # The API's wording since Claude 4.6 (migration guide; many client issues quote it).
+            raise invalid("This model does not support assistant message prefill. "
+                          "The conversation must end with a user message.")
         if req.thinking_enabled:
             raise invalid("messages: pre-filling the assistant response is not compatible with extended "
                           "thinking; remove the final assistant message or disable thinking")

@@ -81,6 +81,7 @@ class OfflineServer:
         require_api_key: bool = True,
         log_level: str = "warning",
         header_timeout: float = HEADER_TIMEOUT,
+        vary: bool = False,
     ) -> None:
         self.host = host
         self._requested_port = port
@@ -90,6 +91,7 @@ class OfflineServer:
             cassettes=CassetteLibrary(cassette) if cassette else None,
             require_api_key=require_api_key,
             header_timeout=header_timeout,
+            vary=vary,
         )
         self._state = ServerState(self._config)
         self._log_level = log_level
@@ -107,6 +109,15 @@ class OfflineServer:
     def requests(self) -> list[RequestRecord]:
         """The most recent requests, oldest first (at most 1,000 of them: see ``_history``)."""
         return self._state.log.snapshot()
+
+    @property
+    def vary(self) -> bool:
+        """Each new request answers with another variant (as sampling varies the words)."""
+        return self._config.vary
+
+    @vary.setter
+    def vary(self, value: bool) -> None:
+        self._config.vary = bool(value)
 
     @property
     def delay_ms(self) -> float:

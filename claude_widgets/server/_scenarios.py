@@ -340,6 +340,11 @@ def _value_for(name: str, schema: dict[str, Any], ctx: Context, place: str | Non
         if nums and "fahrenheit" in ctx.lower:
             return f"{nums[0]} * 9 / 5 + 32"
         return nums[0] if nums else "1 + 1"
+    if _is_identifier(name, schema):
+        nums = _numbers(ctx.prompt)
+        return nums[0] if nums else "1"
+    if any(k in lname for k in ("path", "directory", "folder", "file", "dir")):
+        return _path_for(ctx, results)
     if any(k in lname for k in ("timezone", "tz", "zone")):
         return place or "UTC"
     if "unit" in lname:
@@ -348,6 +353,23 @@ def _value_for(name: str, schema: dict[str, Any], ctx: Context, place: str | Non
     if quoted:
         return quoted.group(1)
     return place or _excerpt(ctx.prompt, 40)
+
+
+def _is_identifier(name: str, schema: dict[str, Any]) -> bool:
+    """An order number, a ticket id: a string the prompt must give (the model asks for it otherwise)."""
+    lname = name.lower()
+    return schema.get("type", "string") == "string" and (lname in ("id", "number") or lname.endswith(("_id", "_number")))
+
+
+def _path_for(ctx: Context, results: list[str]) -> str:
+    """A file path: one a tool returned that the prompt's extension (".log") selects, else one the prompt names."""
+    paths: list[str] = re.findall(r"(?<![\w.])/[\w./-]*\w", "\n".join(results))
+    wanted = re.findall(r"\.\w+\b", ctx.prompt)
+    for path in paths:
+        if any(path.endswith(ext) for ext in wanted):
+            return str(path)
+    named: list[str] = re.findall(r"(?<![\w.])/[\w./-]*\w", ctx.prompt)
+    return named[0] if named else (paths[0] if paths else ".")
 
 
 def _tool_history(req: MessagesRequest) -> tuple[list[tuple[dict[str, Any], str, bool]], int]:
@@ -389,8 +411,15 @@ def _plan_tool_calls(ctx: Context, done: list[tuple[dict[str, Any], str, bool]])
             candidates = [req.tools[0]]
     if not candidates:
         return []
-    tool = candidates[0]
     results = [r for _, r, _ in done]
+    if choice["type"] == "auto":
+        # A model asks for an order number rather than call a tool without one.
+        candidates = [t for t in candidates if not any(
+            _is_identifier(n, sch) and n in t.input_schema.get("required", list(t.input_schema.get("properties", {})))
+            for n, sch in t.input_schema.get("properties", {}).items()) or _numbers(ctx.prompt)]
+        if not candidates:
+            return []
+    tool = candidates[0]
     props: dict[str, Any] = tool.input_schema.get("properties", {})
     required = set(tool.input_schema.get("required", list(props)))
     place_props = [p for p in props if any(k in p.lower() for k in ("location", "city", "place", "town", "country", "timezone"))]
@@ -401,7 +430,8 @@ def _plan_tool_calls(ctx: Context, done: list[tuple[dict[str, Any], str, bool]])
                 for name, schema in props.items() if name in required or name in place_props}
         blocks.append(Block("tool_use", name=tool.name, input=args,
                             id=stable_id("toolu", req.model, req.conversation, tool.name, args)))
-    return blocks
+    # disable_parallel_tool_use: at most one tool_use (the tool-use page, "Parallel tool use").
+    return blocks[:1] if choice.get("disable_parallel_tool_use") else blocks
 
 
 def _tool_preamble(calls: list[Block]) -> str:
@@ -474,7 +504,9 @@ def answer(req: MessagesRequest, scenario_header: str | None = None) -> Answer:
         omitted = req.thinking.get("display") == "omitted"  # type: ignore[union-attr]
         blocks.append(Block("thinking", "" if omitted else _thinking_for(ctx, name, calls)))
     if calls:
-        blocks.append(Block("text", _tool_preamble(calls)))
+        if req.tool_choice["type"] not in ("any", "tool"):
+            # Forced tool use prefills the assistant turn: the tool_use comes first, no text before it.
+            blocks.append(Block("text", _tool_preamble(calls)))
         blocks.extend(calls)
         return Answer(blocks, "tool_use")
     if done:

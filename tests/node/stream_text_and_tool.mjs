@@ -1,6 +1,8 @@
 // Streams two requests through the official TypeScript SDK against ANTHROPIC_BASE_URL:
 //   1. a plain text answer: prints each text delta as it arrives, then finalMessage();
-//   2. a get_weather tool call: prints each inputJson event, then the final tool_use block.
+//   2. a get_weather tool call: prints each inputJson event, then the final tool_use block;
+// then reads the Models API: every model via models.list() auto-pagination (pages of 5),
+// and models.retrieve(MODEL) (an alias resolves to the model's id).
 // The last line printed is one JSON summary, read by tests/test_node_sdk.py.
 //
 // Usage: ANTHROPIC_BASE_URL=http://127.0.0.1:PORT node stream_text_and_tool.mjs MODEL
@@ -72,8 +74,19 @@ async function streamTool() {
   };
 }
 
+async function readModels() {
+  const ids = [];
+  for await (const info of client.models.list({ limit: 5 })) {
+    ids.push(info.id);
+  }
+  const retrieved = await client.models.retrieve(model);
+  log('model_info', retrieved);
+  return { ids, retrieved };
+}
+
 const text = await streamText();
 const tool = await streamTool();
+const models = await readModels();
 console.log(
   JSON.stringify({
     text: text.text,
@@ -83,5 +96,8 @@ console.log(
     tool_stop_reason: tool.stopReason,
     input_json_events: tool.inputJsonEvents,
     text_events: text.textEvents,
+    model_ids: models.ids,
+    retrieved_id: models.retrieved.id,
+    retrieved_max_tokens: models.retrieved.max_tokens,
   }),
 );

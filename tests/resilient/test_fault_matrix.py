@@ -164,26 +164,37 @@ def test_fault_matrix(client: anthropic.Anthropic, server: OfflineServer, baseli
     assert all(isinstance(r, RetryEvent) and r.max_attempts == 6 for r in view.retries)
     assert [a.outcome for a in stream.attempts] == ["failed"] * failed + ["completed"]
 
-    # resets exactly where continuing is impossible
+    # resets exactly where continuing is impossible: a partial thinking or tool_use block on
+    # screen, or thinking with no text after it (the streaming guide: continue from the last text)
+    continuation = "thinking" in SCENARIOS[scenario]
     if len(specs) == 1:
         found = re.search(r"(?:error|drop|stall)-after=(\d+)", specs[0])
         k = int(found.group(1)) if found else None
         visible = base.visible_types(k) if k is not None else []
-        must_reset = any(t != "text" for t in visible)
+        must_reset = any(t not in ("text", "thinking") for t in visible) or (
+            "thinking" in visible and visible[-1] != "text")
         assert view.resets == int(must_reset)
-        assert view.retries[0].resume == (k is not None and visible[0] == "text")
+        assert view.retries[0].resume == (k is not None and "text" in visible)
         if k is not None and not must_reset:
-            # resumed with the text shown so far, trailing whitespace stripped, as prefill
             shown = base.text_before(k)
             last = records[1].body["messages"][-1]
-            if shown.rstrip():
-                assert last == {"role": "assistant", "content": shown.rstrip()}
-            else:
+            assert [a.strategy for a in stream.attempts] == ["fresh"] + (
+                ["continuation" if continuation else "prefill"] if shown.rstrip() else ["fresh"])
+            if not shown.rstrip():
                 assert last["role"] == "user"
-    if any(a.prefill_chars for a in stream.attempts):
-        # interrupted parts count one token per delta: a lower bound
-        assert 0 < final.usage.output_tokens <= base.message.usage.output_tokens
+            elif continuation:
+                # the documented recovery: the partial answer, then a user message asking to continue
+                assert records[1].body["messages"][-2] == {"role": "assistant", "content": shown.rstrip()}
+                assert last["role"] == "user" and "interrupted" in last["content"]
+                assert last["content"].endswith("Continue from where you left off.")
+            else:
+                # resumed with the text shown so far, trailing whitespace stripped, as prefill
+                assert last == {"role": "assistant", "content": shown.rstrip()}
+    if any(a.prefill_chars for a in stream.attempts) and continuation:
+        # the continuation thought again: those tokens were spent too
+        assert final.usage.output_tokens >= base.message.usage.output_tokens
     else:
+        # the kept part measured with count_tokens: exactly the uninterrupted count
         assert final.usage.output_tokens == base.message.usage.output_tokens
 
 

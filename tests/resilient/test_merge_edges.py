@@ -71,8 +71,14 @@ class Script:
     def __init__(self, *responses: Any) -> None:
         self.responses = list(responses)
         self.bodies: list[dict[str, Any]] = []
+        self.counted: list[int] = []
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
+        if request.url.path.endswith("/count_tokens"):
+            # a resume measures what it keeps: 10 tokens of overhead plus one per word
+            words = json.loads(request.content)["messages"][0]["content"].split()
+            self.counted.append(len(words))
+            return httpx2.Response(200, json={"input_tokens": 10 + len(words)})
         self.bodies.append(json.loads(request.content))
         r = self.responses[len(self.bodies) - 1]
         if isinstance(r, httpx2.Response):
@@ -112,7 +118,8 @@ def test_break_between_blocks_continues_in_a_new_block(clock: FakeClock) -> None
     msg = s.get_final_message()
     assert [getattr(b, "text", None) for b in msg.content] == ["Hello, ", "world."] == [b["text"] for b in view.blocks]
     assert msg.id == "msg_1" and msg.usage.input_tokens == 10
-    assert msg.usage.output_tokens == 1 + 3  # one delta kept from attempt 1, plus attempt 2's count
+    assert msg.usage.output_tokens == 1 + 3  # the kept part as counted (one word), plus attempt 2's count
+    assert script.counted == [1, 1]  # "Hello," and the baseline "."
 
 
 def test_resent_whitespace_alone_opens_no_block(clock: FakeClock) -> None:
@@ -163,28 +170,40 @@ def test_clean_end_before_message_stop_is_resumed(clock: FakeClock) -> None:
     assert s.get_final_text() == "One, two."
 
 
+STORY = "Once upon a time there was a lighthouse keeper who counted ships"
+
+
 def test_restart_with_a_different_answer(clock: FakeClock) -> None:
-    """Events carry the reset; ``text_stream`` cannot unprint, so it raises rather than show both."""
-    first = [msg_start(), start(0, "thinking"), *thinking(0, "Hmm."), stop(0), start(1), text(1, "Hello"), DROP]
-    second = [msg_start(2), start(0, "thinking"), *thinking(0, "Well."), stop(0), start(1), text(1, "Goodbye"),
-              stop(1), *msg_end(4)]
+    """A continuation that starts over with other words cannot be joined: the stream resets, honestly.
+
+    Events carry the reset; ``text_stream`` cannot unprint, so it raises rather than show both.
+    """
+    first = [msg_start(), start(0, "thinking"), *thinking(0, "Hmm."), stop(0), start(1), text(1, STORY), DROP]
+    again = [msg_start(2), start(0, "thinking"), *thinking(0, "Hm."), stop(0), start(1),
+             text(1, "Sure. " + STORY + " for forty years."), stop(1), *msg_end(9)]
+    restart = [msg_start(3), start(0, "thinking"), *thinking(0, "Well."), stop(0), start(1), text(1, "Goodbye"),
+               stop(1), *msg_end(4)]
     thinking_on = {"thinking": {"type": "enabled", "budget_tokens": 1024}}
-    s = stream(Script(first, second), clock, **thinking_on)
+    script = Script(first, again, restart)
+    s = stream(script, clock, **thinking_on)
     view = consume(list(s))
     assert view.resets == 1 and view.text == "Goodbye" == s.get_final_text()
     assert view.blocks[0]["thinking"] == "Well."
+    assert [a.strategy for a in s.attempts] == ["fresh", "continuation", "restart"]
+    assert "started over" in (s.attempts[1].reason or "")
+    assert script.bodies[2]["messages"] == KW["messages"]  # the restart asks the original question
 
-    s = stream(Script(first, second), clock, **thinking_on)
+    s = stream(Script(first, again, restart), clock, **thinking_on)
     seen = []
     with pytest.raises(TextStreamDiverged) as info:
         for chunk in s.text_stream:
             seen.append(chunk)  # noqa: PERF402 - kept up to the failure
-    assert seen == ["Hello"] and info.value.partial_text == "Hello"
+    assert seen == [STORY] and info.value.partial_text == STORY
 
-    same = [msg_start(2), start(0, "thinking"), *thinking(0, "Hmm."), stop(0), start(1), text(1, "Hel"),
-            text(1, "lo there"), stop(1), *msg_end(4)]
-    s = stream(Script(first, same), clock, **thinking_on)
-    assert list(s.text_stream) == ["Hello", " there"]
+    same = [msg_start(3), start(0, "thinking"), *thinking(0, "Hmm."), stop(0), start(1), text(1, STORY[:10]),
+            text(1, STORY[10:] + " there"), stop(1), *msg_end(4)]
+    s = stream(Script(first, again, same), clock, **thinking_on)
+    assert list(s.text_stream) == [STORY, " there"]
 
 
 def test_x_should_retry_overrides_the_status(clock: FakeClock) -> None:

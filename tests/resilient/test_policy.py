@@ -105,30 +105,41 @@ def test_the_sdk_does_not_retry_on_its_own(server: OfflineServer, clock: FakeClo
     assert len(requests_tagged(server, tag)) == 3 == len(s.attempts) and clock.sleeps == [1.0, 2.0]
 
 
-def test_rejected_prefill_restarts_with_a_reset(client: anthropic.Anthropic, server: OfflineServer,
-                                                baselines: dict[str, Baseline], clock: FakeClock) -> None:
-    """A 400 on the resumed attempt (a model without prefill): restart from scratch, at once."""
+def test_rejected_prefill_switches_to_the_continuation(client: anthropic.Anthropic, server: OfflineServer,
+                                                      baselines: dict[str, Baseline], clock: FakeClock) -> None:
+    """A 400 on the prefilled attempt (a model the catalogue thought took prefill): ask to continue instead.
+
+    No reset: the reader keeps the partial answer, and the next attempt is the user-message
+    continuation of the streaming guide.
+    """
     headers, tag = fault_headers(["drop-after=10", "status=400"])
     s = resilient_stream(client, attempt_headers=headers, **fake(clock), **TEXT)
     view = consume(list(s))
-    assert view.resets == 1 and view.text == baselines["text"].text == s.get_final_text()
+    assert view.resets == 0 and view.text == baselines["text"].text == s.get_final_text()
     records = requests_tagged(server, tag)
     assert records[1].body["messages"][-1]["role"] == "assistant"
-    assert records[2].body["messages"][-1]["role"] == "user"
+    assert records[2].body["messages"][-2]["role"] == "assistant"
+    assert "Continue from where you left off" in records[2].body["messages"][-1]["content"]
     assert clock.sleeps == [1.0, 0.0] and "prefill rejected" in view.retries[1].reason
-    assert [r.resume for r in view.retries] == [True, False]
+    assert [r.resume for r in view.retries] == [True, True]
+    assert [a.strategy for a in s.attempts] == ["fresh", "prefill", "continuation"]
 
 
 def test_a_model_that_thinks_by_default_and_rejects_prefill(client: anthropic.Anthropic, server: OfflineServer,
                                                             clock: FakeClock) -> None:
-    """Claude Sonnet 5.5 thinks unasked (display omitted) and refuses prefill: a fault means a restart."""
+    """Claude Sonnet 5.5 thinks unasked (display omitted) and refuses prefill: the answer is continued.
+
+    Its thinking block (complete, signed) is kept; the continuation's own thinking is not
+    part of the answer; the merged message is the uninterrupted one.
+    """
     kw = {**TEXT, "model": "claude-sonnet-5-5"}
     base = client.messages.create(**kw)
     headers, tag = fault_headers(["drop-after=8"])
     s = resilient_stream(client, attempt_headers=headers, **fake(clock), **kw)
     view = consume(list(s))
-    assert view.resets == 1 and content_of(s.get_final_message()) == content_of(base) == view.content()
+    assert view.resets == 0 and content_of(s.get_final_message()) == content_of(base) == view.content()
     assert [r.status for r in requests_tagged(server, tag)] == [200, 200]
+    assert [a.strategy for a in s.attempts] == ["fresh", "continuation"]
 
 
 def test_callers_own_prefill_is_kept_when_resuming(client: anthropic.Anthropic, server: OfflineServer,
@@ -145,9 +156,15 @@ def test_callers_own_prefill_is_kept_when_resuming(client: anthropic.Anthropic, 
 def test_max_tokens_budget_shrinks_for_the_continuation(client: anthropic.Anthropic, server: OfflineServer,
                                                         clock: FakeClock) -> None:
     headers, tag = fault_headers(["drop-after=10"])
-    resilient_stream(client, attempt_headers=headers, **fake(clock), **TEXT).get_final_text()
+    s = resilient_stream(client, attempt_headers=headers, **fake(clock), **TEXT)
+    s.get_final_text()
     first, second = requests_tagged(server, tag)
-    assert second.body["max_tokens"] == first.body["max_tokens"] - 10  # one token per delta received
+    kept = client.messages.count_tokens(model=TEXT["model"], messages=[
+        {"role": "user", "content": second.body["messages"][-1]["content"]}]).input_tokens
+    dot = client.messages.count_tokens(model=TEXT["model"], messages=[{"role": "user", "content": "."}]).input_tokens
+    # what the kept text cost, measured with count_tokens (not one token per delta: that overshoots)
+    assert second.body["max_tokens"] == first.body["max_tokens"] - (kept - dot + 1)
+    assert second.body["max_tokens"] < first.body["max_tokens"] - 10
 
 
 def test_log_lines_say_what_happened_and_never_the_key(server: OfflineServer, clock: FakeClock,

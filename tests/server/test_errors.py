@@ -229,7 +229,8 @@ def test_unpaced_stream_notices_the_disconnect(server: OfflineServer, fault_id: 
     """Regression: with zero pacing the server used to write a whole 10 MB answer into a closed socket."""
     spec = f"id={fault_id}"  # no fault, just a way to find this request
     sdk = anthropic.Anthropic(base_url=server.base_url, api_key="k")
-    with sdk.messages.stream(model=DEFAULT_MODEL, max_tokens=200_000, messages=[{"role": "user", "content": "x"}],
+    # A model whose max output (128k) leaves room for the whole long answer.
+    with sdk.messages.stream(model="claude-sonnet-4-6", max_tokens=128_000, messages=[{"role": "user", "content": "x"}],
                              extra_headers={"x-offline-scenario": "long", "x-offline-fault": spec}) as s:
         next(iter(s.text_stream))
     record = next(r for r in server.requests if r.headers.get("x-offline-fault") == spec)

@@ -112,7 +112,7 @@ def test_adaptive_thinking_on_sonnet_5(client: anthropic.Anthropic) -> None:
 @pytest.mark.parametrize("model,kwargs,message", [
     ("claude-sonnet-5", {"thinking": {"type": "enabled", "budget_tokens": 2000}},
      '"thinking.type.enabled" is not supported for this model. Use "thinking.type.adaptive"'),
-    ("claude-sonnet-5", {"extra_body": {"temperature": 0.2}}, "`temperature` is not supported for this model"),
+    ("claude-sonnet-5", {"extra_body": {"temperature": 0.2}}, "`temperature` is deprecated for this model."),
     ("claude-sonnet-5-5", {"thinking": {"type": "disabled"}}, '"thinking.type.disabled" is not supported'),
     ("claude-haiku-4-5", {"thinking": {"type": "adaptive"}}, '"thinking.type.adaptive" is not supported'),
 ])
@@ -123,7 +123,8 @@ def test_model_family_rules_match_the_real_api(client: anthropic.Anthropic, mode
 
 
 def test_sonnet_5_5_rejects_prefill(client: anthropic.Anthropic) -> None:
-    with pytest.raises(anthropic.BadRequestError, match="prefill is not supported"):
+    with pytest.raises(anthropic.BadRequestError, match="This model does not support assistant message prefill. "
+                                                        "The conversation must end with a user message."):
         client.messages.create(model="claude-sonnet-5-5", max_tokens=100, messages=[
             *HAIKU_PROMPT, {"role": "assistant", "content": "Tokens"}])
 

@@ -126,7 +126,7 @@ def test_tool_choice_none_answers_in_text_even_when_a_tool_fits(client: anthropi
 
 
 def test_forced_tool_choice_is_rejected_on_sonnet_5_5(client: anthropic.Anthropic) -> None:
-    with pytest.raises(anthropic.BadRequestError, match="forced tool use"):
+    with pytest.raises(anthropic.BadRequestError, match=r"tool_choice: type \"tool\" and \"any\" are not supported for this model"):
         client.messages.create(model="claude-sonnet-5-5", max_tokens=100, tools=[WEATHER],
                                tool_choice={"type": "any"}, messages=[{"role": "user", "content": "hi"}])
 
