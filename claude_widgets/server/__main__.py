@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         fault=args.fault,
         cassettes=CassetteLibrary(args.cassette) if args.cassette else None,
         require_api_key=not args.no_auth,
-        vary=args.vary,
         header_timeout=args.header_timeout,
+        vary=args.vary,
     )
     # The package's logger has only a NullHandler (a library's convention): in the foreground,
     # its warnings (e.g. running out of file descriptors) go to stderr like uvicorn's.

@@ -80,10 +80,10 @@ class ServerConfig:
     max_body_bytes: int = 32 * 1024 * 1024
     """The API's limit for a Messages request (docs: "Request size limits", 32 MB); larger is a 413."""
     organization_id: str = "offline-claude-widgets"
-    vary: bool = False
-    """Each new request answers with the next variant (see ``_continuation``), as sampling varies."""
     header_timeout: float = HEADER_TIMEOUT
     """Seconds to send a request's headers, or between two parts of its body (see ``_guard``)."""
+    vary: bool = False
+    """Each new request answers with the next variant (see ``_continuation``), as sampling varies."""
 
 
 class ServerState:
@@ -180,10 +180,13 @@ async def _read_json(request: Request, state: ServerState, record: RequestRecord
     return body
 
 
-def _prepare(body: Any) -> tuple[MessagesRequest, int]:
-    """The validated request and its input tokens: both linear in the body's size."""
+def _prepare(body: Any, original: Any) -> tuple[MessagesRequest, int, str]:
+    """The validated request, its input tokens and its message id (from the body as sent).
+
+    All three take time in proportion to the body's size.
+    """
     req = parse_messages_request(body)
-    return req, _input_tokens(req)
+    return req, _input_tokens(req), _scenarios.stable_id("msg", original)
 
 
 def _check_headers(request: Request, config: ServerConfig) -> None:
@@ -314,10 +317,10 @@ def make_app(state: ServerState) -> Starlette:
             body = await _read_json(request, state, record)
             fault = _fault_for(request, state)
             _status_fault(fault)
-            msg_id = _scenarios.stable_id("msg", body)  # the request as sent (a thread's too)
+            original = body
             body, thread = state.threads.expand(body, request.headers.get("anthropic-beta", ""))
             size = len(record.raw_body or b"")
-            req, input_tokens = await _off_loop(size, _prepare, body)
+            req, input_tokens, msg_id = await _off_loop(size, _prepare, body, original)
             delay = _delay_ms(request, config)
             scenario = request.headers.get("x-offline-scenario")
             cassette = config.cassettes.match(req) if config.cassettes and not scenario else None

@@ -80,8 +80,8 @@ class OfflineServer:
         cassette: str | Path | None = None,
         require_api_key: bool = True,
         log_level: str = "warning",
-        vary: bool = False,
         header_timeout: float = HEADER_TIMEOUT,
+        vary: bool = False,
     ) -> None:
         self.host = host
         self._requested_port = port
@@ -90,8 +90,8 @@ class OfflineServer:
             fault=fault,
             cassettes=CassetteLibrary(cassette) if cassette else None,
             require_api_key=require_api_key,
-            vary=vary,
             header_timeout=header_timeout,
+            vary=vary,
         )
         self._state = ServerState(self._config)
         self._log_level = log_level
