@@ -346,6 +346,19 @@ class _Answer:
         with self.lock:
             return sum(len(b.text()) for b in self.blocks.values())
 
+    def estimated_output_tokens(self) -> int:
+        """Output tokens as the live view estimates them: ~4 characters (UTF-16 units) a token.
+
+        Why: the API counts output tokens only in ``message_delta``, at the end; a stream cut
+        short (Stop, a dropped connection) never gets there, and ``message_start`` says 1.
+        The view shows this estimate (``≈``) while streaming (``static/view.js``), so a
+        stopped answer must not claim fewer. Tool results are left out: they are input of
+        the next request, not output.
+        """
+        with self.lock:
+            n16 = sum(b.n16 for b in self.blocks.values() if b.kind != "tool_result")
+        return int(n16 / 4 + 0.5)  # as JS Math.round
+
     def text(self) -> str:
         with self.lock:
             blocks = self.blocks

@@ -10,7 +10,6 @@ stored notebook outputs stay deterministic).
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from typing import Any
 
@@ -41,9 +40,10 @@ def offline_server() -> OfflineServer:
 
 
 def _announce(mode: str, message: str) -> None:
+    """Say once which API answers. On stdout: a notebook shows stderr in a red box, as if an error."""
     if mode not in _announced:
         _announced.add(mode)
-        print(message, file=sys.stderr, flush=True)
+        print(message, flush=True)
 
 
 def _settings(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -27,15 +27,17 @@ import threading
 import time
 import uuid
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import anywidget
 import traitlets
+from ipywidgets import widget_serialization
 
 from ._answer import FLUSH_INTERVAL, MAX_DELAY, _Answer, _Pacer
+from ._code import LOADER_ESM, ViewCode, view_code
 from ._errors import IncompleteStreamError, describe_error
-from ._esm import CSS_PATH, build_esm
 from ._http import interrupt_response
+from ._terminal import TerminalEcho
 
 if TYPE_CHECKING:
     from anthropic.types import Message
@@ -59,14 +61,16 @@ class StreamView(anywidget.AnyWidget):
     >>> message = view.wait()                                     # doctest: +SKIP
     """
 
-    _esm = build_esm()  # static/view.js with its vendored libraries inlined
-    _css = CSS_PATH
+    _esm = LOADER_ESM  # a few lines that load the kernel's one copy of the view's code (``_code``)
 
     snapshot = traitlets.Bytes(b"").tag(sync=True)
     status = traitlets.Dict().tag(sync=True)
+    _code = traitlets.Instance(ViewCode, allow_none=True).tag(sync=True, **widget_serialization)
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("status", _status("idle"))
+        kwargs.setdefault("_code", view_code())
+        self._owns_layout = "layout" not in kwargs  # closed with the view when it retires
         super().__init__(**kwargs)
         self._answer = _Answer()
         self._send_lock = threading.RLock()
@@ -89,6 +93,9 @@ class StreamView(anywidget.AnyWidget):
         self._display_ids: list[str] = []
         self._display_lock = threading.Lock()
         self._shown_in: set[str] = set()
+        self._echo: TerminalEcho | None = None
+        self._superseded = False
+        self._retired = False
         self.on_msg(self._on_custom_msg)
 
     # ---- public state
@@ -110,6 +117,18 @@ class StreamView(anywidget.AnyWidget):
     @property
     def error(self) -> BaseException | None:
         return self._error
+
+    @property
+    def superseded(self) -> bool:
+        """True once the answer left its conversation (an earlier ``Chat`` turn was re-run)."""
+        return self._superseded
+
+    def echo_to(self, out: TextIO) -> None:
+        """Write the answer to ``out`` as plain text while it streams (a terminal has no widgets).
+
+        Call before ``consume``: the text is written from the batches flushed from then on.
+        """
+        self._echo = TerminalEcho(out)
 
     # ---- starting
     def consume(self, source: Any) -> StreamView:
@@ -228,6 +247,24 @@ class StreamView(anywidget.AnyWidget):
             self._message = a.message()
         except Exception:  # noqa: BLE001 - a broken partial message must not hide the cause
             self._message = None
+        out, estimated = self._output_tokens()
+        if estimated and self._message is not None:
+            self._message.usage.output_tokens = out  # what the reader saw, not message_start's 1
+
+    def _output_tokens(self) -> tuple[int, bool]:
+        """The output tokens to report, and whether that is an estimate.
+
+        A stream that ended early never got the API's count (``message_delta``): after
+        Stop or a cut, the estimate from the characters shown (what the live view showed
+        as ``≈N``) when it is larger; it is marked as one (``output_tokens_estimated``).
+        """
+        a = self._answer
+        counted = a.usage.get("output_tokens", 0) or 0
+        if self._state in ("stopped", "error"):
+            estimate = a.estimated_output_tokens()
+            if estimate > counted:
+                return estimate, True
+        return counted, False
 
     def _publish_status(self) -> None:
         a = self._answer
@@ -244,9 +281,11 @@ class StreamView(anywidget.AnyWidget):
         a = self._answer
         elapsed = (self._elapsed if self._state in _FINAL_STATES
                    else time.monotonic() - self._started if self._started else 0.0)
+        output_tokens, estimated = self._output_tokens()
         return _status(self._state, model=a.model, input_tokens=a.usage.get("input_tokens", 0) or 0,
-                       output_tokens=a.usage.get("output_tokens", 0) or 0, stop_reason=a.stop_reason,
-                       elapsed=round(elapsed, 3), error=self._error_text, retry=a.retry)
+                       output_tokens=output_tokens, output_tokens_estimated=estimated,
+                       stop_reason=a.stop_reason, elapsed=round(elapsed, 3), error=self._error_text,
+                       retry=a.retry)
 
     # ---- flushing
     def _flush_loop(self) -> None:
@@ -271,6 +310,8 @@ class StreamView(anywidget.AnyWidget):
                 seq, ops = a.take_ops()
             if ops:
                 self.send({"k": "ops", "seq": seq, "ops": ops})
+                if self._echo is not None:
+                    self._echo(ops)
                 with a.lock:  # space flushes from the end of this send (it may have been delayed)
                     a.pacer.last_flush = max(a.pacer.last_flush, a.clock())
 
@@ -284,6 +325,8 @@ class StreamView(anywidget.AnyWidget):
                 snap = a.snapshot()
             if ops:
                 self.send({"k": "ops", "seq": seq, "ops": ops})
+                if self._echo is not None:
+                    self._echo(ops)
             if snap == self.snapshot:
                 self.send_state("snapshot")
             else:
@@ -299,7 +342,10 @@ class StreamView(anywidget.AnyWidget):
             with self._send_lock:
                 self._sync_snapshot()
                 self.status = self._status_dict()
+            if self._echo is not None:
+                self._echo.end(self._state, self._error_text)
             self._update_displays()
+            self._retire()
         finally:
             self._done.set()
             for loop, fut in self._waiters:
@@ -372,6 +418,42 @@ class StreamView(anywidget.AnyWidget):
         """Close the widget; a stream still running is stopped first."""
         self.stop()
         super().close()
+        self.__dict__.pop("_repr_mimebundle_", None)  # ipywidgets blanks it; the record stays showable
+
+    # ---- after the end
+    def _retire(self) -> None:
+        """Close the model of a view whose every display became its static record.
+
+        Why: a saved notebook keeps the state of every widget model still open (JupyterLab's
+        "save widget state", nbclient always): for a widget no output shows any more, the
+        compressed answer again. A closed model is dropped by JupyterLab, Notebook 7 and VS
+        Code. nbclient (hence nbconvert and papermill) ignores ``comm_close`` and saves the
+        last state it saw, so the snapshot is emptied first. (The view's code is not in its
+        state at all: see ``_code``.) A view that is a child of another widget (an
+        ``HBox``…) is still shown by it as a widget: it stays open and live.
+        """
+        if self._retired or not self._display_ids or _is_child_of_a_widget(self):
+            return
+        self._retired = True
+        with contextlib.suppress(Exception):  # a comm already gone: nothing to lighten
+            self.snapshot = b""  # the browser ignores an empty snapshot (docs/widget-protocol.md)
+        layout = self.layout if self._owns_layout else None
+        anywidget.AnyWidget.close(self)
+        self.__dict__.pop("_repr_mimebundle_", None)  # ipywidgets blanks it: the record stays showable
+        if layout is not None:
+            layout.close()
+
+    def supersede(self) -> None:
+        """Mark the answer as no longer part of its conversation, on every display of it.
+
+        ``Chat`` calls it for the turns after one that is re-run (they were dropped from the
+        history): the reader still sees them, now dimmed under a note that says so.
+        """
+        if self._superseded:
+            return
+        self._superseded = True  # before reading the state: a view finishing now shows the note itself
+        if self._state in _FINAL_STATES:
+            self._update_displays()
 
     # ---- browser → kernel
     def _on_custom_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
@@ -388,14 +470,15 @@ class StreamView(anywidget.AnyWidget):
 
         A finished view is shown as its record, not as a widget, so that every viewer of the
         saved notebook shows the answer (why: ``_static``'s docstring). The update that
-        swaps them is published by ``_finish``; the model itself lives on, so a view of it
-        inside another widget stays live.
+        swaps them is published by ``_finish``, which then closes the model (``_retire``),
+        unless a view of it inside another widget keeps it live.
         """
         if self._state in _FINAL_STATES:
-            data: dict[str, Any] = {
-                "text/html": self._answer.record(self._status_dict()),  # what the status line shows
-                "text/plain": self._plain(),
-            }
+            record = self._answer.record(self._status_dict())  # what the status line shows
+            plain = self._plain()
+            if self._superseded:
+                record, plain = _superseded_html(record), f"[{SUPERSEDED_NOTE}]\n\n{plain}"
+            data: dict[str, Any] = {"text/html": record, "text/plain": plain}
         else:
             data = {"text/plain": self._plain()}
             base = super()._repr_mimebundle_()
@@ -431,8 +514,7 @@ class StreamView(anywidget.AnyWidget):
         shell = get_ipython()
         if shell is None:
             return
-        parent = getattr(shell, "parent_header", None) or {}
-        cell = (parent.get("header") or parent).get("msg_id") if isinstance(parent, dict) else None
+        cell = _run_key(shell)
         if cell is not None:
             if cell in self._shown_in:  # e.g. `stream(...)` as a cell's last line: shown already
                 return
@@ -459,9 +541,44 @@ class _Stopped(Exception):
     pass
 
 
+SUPERSEDED_NOTE = "superseded: no longer part of the conversation (an earlier cell was re-run)"
+
+
+def _superseded_html(record: str) -> str:
+    # inline styles: the record must look the same where the view's stylesheet never loaded
+    note = ('<div class="cw-superseded-note" role="note" style="font-style:italic;opacity:.9;'
+            f'margin:0 0 .25em">{SUPERSEDED_NOTE[0].upper() + SUPERSEDED_NOTE[1:]}.</div>')
+    return f'<div class="cw-superseded" style="opacity:.55">{note}{record}</div>'
+
+
+def _run_key(shell: Any) -> str | None:
+    """What identifies the code run now: the kernel's request id, or the terminal's input number."""
+    parent = getattr(shell, "parent_header", None) or {}
+    if isinstance(parent, dict) and parent:
+        msg_id = (parent.get("header") or parent).get("msg_id")
+        return str(msg_id) if msg_id else None
+    if getattr(shell, "kernel", None) is None and hasattr(shell, "execution_count"):
+        return f"exec:{shell.execution_count}"
+    return None
+
+
+def _is_child_of_a_widget(view: StreamView) -> bool:
+    """Whether an open container widget (a ``Box``'s ``children``) holds ``view``."""
+    try:
+        from ipywidgets.widgets.widget import _instances
+    except ImportError:  # pragma: no cover - a future ipywidgets: keep the model open
+        return True
+    for widget in list(_instances.values()):
+        children = getattr(widget, "children", None)
+        if isinstance(children, (tuple, list)) and any(child is view for child in children):
+            return True
+    return False
+
+
 def _status(state: str, **fields: Any) -> dict[str, Any]:
     status: dict[str, Any] = {"state": state, "model": None, "input_tokens": 0, "output_tokens": 0,
-                              "stop_reason": None, "elapsed": 0.0, "error": None, "retry": None}
+                              "output_tokens_estimated": False, "stop_reason": None, "elapsed": 0.0,
+                              "error": None, "retry": None}
     status.update(fields)
     return status
 

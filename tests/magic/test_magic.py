@@ -258,7 +258,7 @@ def test_a_later_cell_using_the_out_name_waits_for_it() -> None:
 
     A following cell that uses NAME waits for that answer first; a cell that doesn't, doesn't.
     """
-    k = Kernel(env={"CLAUDE_WIDGETS_DELAY_MS": "40"}, block=False)  # streams in the background, paced
+    k = Kernel(env={"CLAUDE_WIDGETS_DELAY_MS": "40"}, block=False, front_end=True)  # streams in the background, paced
     try:
         k.check("%load_ext claude_widgets")
         first = run_cell(k, "%%claude --new -o later_msg\nWrite a haiku about streaming", cell_id=uuid.uuid4().hex)

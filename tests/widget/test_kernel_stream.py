@@ -26,7 +26,7 @@ REQUEST = f"model={DEFAULT_MODEL!r}, messages=[{{'role': 'user', 'content': 'Wri
 
 @pytest.fixture(scope="module")
 def kernel(server: OfflineServer) -> Iterator[Kernel]:
-    k = Kernel(block=False)  # the cell returns at once; the stream goes on in the background
+    k = Kernel(block=False, front_end=True)  # the cell returns at once; the stream goes on in the background
     k.check(
         "import anthropic, threading, time\n"
         "from claude_widgets._stream import stream\n"
