@@ -35,7 +35,11 @@ LOADER_ESM = _strip_comments((STATIC / "loader.js").read_text(encoding="utf-8"))
 
 
 class ViewCode(ipywidgets.Widget):  # type: ignore[misc]  # ipywidgets is untyped
-    """A model with no view: the StreamView's ES module (zlib), its CSS, and a key for both."""
+    """A model with no view: the StreamView's ES module (zlib), its CSS, and a key for both.
+
+    ``key`` names this version of the code in the page: the loader's import cache and the
+    ``id`` of the one ``<style>`` it adds.
+    """
 
     z = traitlets.Bytes(b"").tag(sync=True)
     css = traitlets.Unicode("").tag(sync=True)
@@ -52,6 +56,6 @@ def view_code() -> ViewCode:
     with _lock:
         if _shared is None or _shared.comm is None:
             esm, css = build_esm(), CSS_PATH.read_text(encoding="utf-8")
-            key = hashlib.sha256((esm + "\0" + css).encode()).hexdigest()[:16]
+            key = "claude-widgets-" + hashlib.sha256((esm + "\0" + css).encode()).hexdigest()[:16]
             _shared = ViewCode(z=zlib.compress(esm.encode("utf-8"), 9), css=css, key=key)
         return _shared

@@ -37,6 +37,7 @@ from ._answer import FLUSH_INTERVAL, MAX_DELAY, _Answer, _Pacer
 from ._code import LOADER_ESM, ViewCode, view_code
 from ._errors import IncompleteStreamError, describe_error
 from ._http import interrupt_response
+from ._layout import LeanLayout
 from ._terminal import TerminalEcho
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ class StreamView(anywidget.AnyWidget):
         kwargs.setdefault("status", _status("idle"))
         kwargs.setdefault("_code", view_code())
         self._owns_layout = "layout" not in kwargs  # closed with the view when it retires
+        kwargs.setdefault("layout", LeanLayout())
         super().__init__(**kwargs)
         self._answer = _Answer()
         self._send_lock = threading.RLock()
@@ -428,15 +430,17 @@ class StreamView(anywidget.AnyWidget):
         "save widget state", nbclient always): for a widget no output shows any more, the
         compressed answer again. A closed model is dropped by JupyterLab, Notebook 7 and VS
         Code. nbclient (hence nbconvert and papermill) ignores ``comm_close`` and saves the
-        last state it saw, so the snapshot is emptied first. (The view's code is not in its
-        state at all: see ``_code``.) A view that is a child of another widget (an
-        ``HBox``…) is still shown by it as a widget: it stays open and live.
+        last state it saw, so the snapshot and the loader module are emptied first, in one
+        update. (The view's code itself is never in a view's state: see ``_code``.) A view
+        that is a child of another widget (an ``HBox``…) is still shown by it as a widget:
+        it stays open and live.
         """
         if self._retired or not self._display_ids or _is_child_of_a_widget(self):
             return
         self._retired = True
-        with contextlib.suppress(Exception):  # a comm already gone: nothing to lighten
+        with contextlib.suppress(Exception), self.hold_sync():  # a comm already gone: nothing to lighten
             self.snapshot = b""  # the browser ignores an empty snapshot (docs/widget-protocol.md)
+            self.set_trait("_esm", _RETIRED_ESM)  # the loader is ~1 KB a view; no view is left to load
         layout = self.layout if self._owns_layout else None
         anywidget.AnyWidget.close(self)
         self.__dict__.pop("_repr_mimebundle_", None)  # ipywidgets blanks it: the record stays showable
@@ -541,6 +545,8 @@ class _Stopped(Exception):
     pass
 
 
+_RETIRED_ESM = "export default {};"
+"""A retired view's module: valid, and a few bytes in the state a saved notebook keeps."""
 SUPERSEDED_NOTE = "superseded: no longer part of the conversation (an earlier cell was re-run)"
 
 

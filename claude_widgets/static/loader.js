@@ -9,47 +9,31 @@
 // globalThis), adds its stylesheet once, and hands each model's initialize/render to
 // the real module's factory. (Comments are stripped from the copy sent: _code.py.)
 
+// The shared model's code, by key: imported once per page (a promise of view.js's factory).
 const CACHE = (globalThis.__claudeWidgetsViewCode ??= new Map());
 
-async function realFactory(model) {
-  const ref = String(model.get("_code") || "");
-  const code = await model.widget_manager.get_model(ref.replace(/^IPY_MODEL_/, ""));
-  const key = code.get("key");
-  if (!CACHE.has(key)) {
-    CACHE.set(key, (async () => {
-      const z = code.get("z");
-      const bytes = new Uint8Array(z.buffer ?? z, z.byteOffset ?? 0, z.byteLength);
-      const inflated = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
-      const source = await new Response(inflated).text();
-      const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
-      try {
-        return (await import(/* webpackIgnore: true */ url)).default;
-      } finally {
-        URL.revokeObjectURL(url);
-      }
-    })());
+// `m`: the StreamView's model. Its `_code` is "IPY_MODEL_<id>" of the shared model `c`,
+// whose `z` is view.js deflated (a DataView, or an ArrayBuffer when restored from a file).
+async function load(m) {
+  const c = await m.widget_manager.get_model(m.get("_code").slice(10));
+  const k = c.get("key");
+  if (!document.getElementById(k)) {
+    document.head.append(Object.assign(document.createElement("style"), { id: k, textContent: c.get("css") }));
   }
-  const id = `claude-widgets-css-${key}`;
-  if (!document.getElementById(id)) {
-    const style = Object.assign(document.createElement("style"), { id });
-    style.textContent = code.get("css");
-    document.head.append(style);
+  if (!CACHE.has(k)) {
+    const z = c.get("z");
+    const src = new Response(new Blob([z]).stream().pipeThrough(new DecompressionStream("deflate"))).text();
+    CACHE.set(k, src.then((s) => import(URL.createObjectURL(new Blob([s], { type: "text/javascript" })))));
   }
-  return CACHE.get(key);
+  return (await CACHE.get(k)).default;
 }
 
-// anywidget calls this once per model; the real factory is called once per model too.
+// anywidget calls this once per model; view.js's factory is called once per model too.
 export default () => {
-  let real = null;
-  const ready = (model) => (real ??= realFactory(model).then((factory) => factory()));
+  let w;
+  const get = async (m) => (w ??= load(m).then((f) => f()));
   return {
-    async initialize(ctx) {
-      const widget = await ready(ctx.model);
-      return widget.initialize?.(ctx);
-    },
-    async render(ctx) {
-      const widget = await ready(ctx.model);
-      return widget.render(ctx);
-    },
+    initialize: async (x) => (await get(x.model)).initialize?.(x),
+    render: async (x) => (await get(x.model)).render(x),
   };
 };
