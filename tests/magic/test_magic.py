@@ -223,7 +223,8 @@ def test_failed_turn_leaves_the_conversation_consistent(kernel: Kernel) -> None:
 @pytest.mark.parametrize("code,message", [
     ("%%claude --frobnicate\nhi", "unrecognized arguments: --frobnicate"),
     ("%%claude --tools no_such_function\nhi", "there is no function named 'no_such_function'"),
-    ("%%claude\nWhat about {undefined_variable}?", "undefined_variable"),
+    ("%%claude\nWhat about {undefined_variable}?", "the prompt uses `undefined_variable`, which is not defined"),
+    ("%%claude\nWhat about $undefined_name?", "the prompt uses `undefined_name`, which is not defined"),
     ("%%claude\n   \n", "the prompt is empty"),
     ("%%claude --thinking lots\nhi", "give a token budget"),
 ])
