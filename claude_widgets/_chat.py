@@ -8,7 +8,9 @@ What a notebook needs from a conversation, and what hand-written loops get wrong
   appears as a ``tool_result`` block between them.
 - **Re-running a cell replaces its turn.** A turn carries a *key* (the magic uses the
   cell's id); starting a turn whose key is already in the history truncates the history
-  to before that turn, so re-running cell 3 of 5 doesn't append a duplicate question.
+  to before that turn, so re-running cell 3 of 5 doesn't append a duplicate question. The
+  answers of the turns dropped after it stay on screen, marked superseded
+  (``StreamView.supersede``).
 - **A failed turn leaves no trace.** An error rolls the history back to before the
   question; a stopped turn keeps the text it received (complete text blocks only), so
   "continue" works and the history stays a valid alternation of user/assistant turns.
