@@ -12,7 +12,6 @@ show it if it cannot be sent in a header.
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from typing import Any
 
@@ -44,9 +43,10 @@ def offline_server() -> OfflineServer:
 
 
 def _announce(mode: str, message: str) -> None:
+    """Say once which API answers. On stdout: a notebook shows stderr in a red box, as if an error."""
     if mode not in _announced:
         _announced.add(mode)
-        print(message, file=sys.stderr, flush=True)
+        print(message, flush=True)
 
 
 def _settings(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -1027,7 +1027,7 @@ class View {
     const estimate = active ? Math.round((this.chars || 0) / 4) : 0;
     const approx = estimate > outTok;
     const out = approx ? estimate : outTok;
-    const mark = approx ? "≈" : "";
+    const mark = approx || s.output_tokens_estimated ? "≈" : ""; // after Stop: the kernel's estimate
     this.tokensEl.textContent = inTok || out ? `in ${inTok} · out ${mark}${out} tokens` : "";
     const elapsed = a.elapsed();
     this.elapsedEl.textContent = state === "idle" ? "" : formatElapsed(elapsed);
