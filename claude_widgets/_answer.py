@@ -142,6 +142,8 @@ class _Answer:
         self.stop_reason: str | None = None
         self.complete = False
         self.resumed = False
+        self.recovery: str | None = None
+        """What the last retry did to the answer on screen: ``resumed (continuation)``, ``restarted``..."""
         self.retry: dict[str, Any] | None = None
         self.retry_pending = False
         self.started = False  # saw a first event (state connecting → streaming)
@@ -314,6 +316,11 @@ class _Answer:
         elif t == "retry":
             self.retry = {"attempt": ev.attempt, "max_attempts": ev.max_attempts,
                           "delay": float(ev.delay), "reason": ev.reason}
+            strategy = getattr(ev, "strategy", "retry")
+            if ev.resume:
+                self.recovery = f"resumed ({strategy})"
+            elif strategy == "restart":
+                self.recovery = "restarted"
             self.retry_pending = True
             self.complete = False
             return True

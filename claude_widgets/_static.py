@@ -161,6 +161,7 @@ def record_html(blocks: list[Any], status: Mapping[str, Any]) -> str:
     tokens = f"in {input_tokens} · out {mark}{output_tokens} tokens" if input_tokens or output_tokens else ""
     info = "".join([
         _el("span", "cw-state", STATE_LABELS.get(state, state)),
+        _el("span", "cw-retry", _esc(status.get("recovery") or "")),
         _el("span", "cw-model", _esc(status["model"] or "")),
         _el("span", "cw-tokens", tokens),
         _el("span", "cw-stop-reason", f"stop: {_esc(stop_reason)}" if stop_reason else ""),

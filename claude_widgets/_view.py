@@ -287,7 +287,17 @@ class StreamView(anywidget.AnyWidget):
         return _status(self._state, model=a.model, input_tokens=a.usage.get("input_tokens", 0) or 0,
                        output_tokens=output_tokens, output_tokens_estimated=estimated,
                        stop_reason=a.stop_reason, elapsed=round(elapsed, 3), error=self._error_text,
-                       retry=a.retry)
+                       retry=a.retry, recovery=self._recovery())
+
+    def _recovery(self) -> str | None:
+        """"resumed (continuation)", and once known how its seam was joined (from the attempts)."""
+        text = self._answer.recovery
+        attempts = getattr(self._source, "attempts", None)
+        if text and text.startswith("resumed") and attempts:
+            how = next((a.reconciled for a in reversed(attempts) if a.reconciled), None)
+            if how and how != "continued":
+                text += f": {how}"
+        return text
 
     # ---- flushing
     def _flush_loop(self) -> None:
@@ -584,7 +594,7 @@ def _is_child_of_a_widget(view: StreamView) -> bool:
 def _status(state: str, **fields: Any) -> dict[str, Any]:
     status: dict[str, Any] = {"state": state, "model": None, "input_tokens": 0, "output_tokens": 0,
                               "output_tokens_estimated": False, "stop_reason": None, "elapsed": 0.0,
-                              "error": None, "retry": None}
+                              "error": None, "retry": None, "recovery": None}
     status.update(fields)
     return status
 

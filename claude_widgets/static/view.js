@@ -1039,7 +1039,8 @@ class View {
       this.retryEl.textContent =
         `retrying in ${Math.ceil(left)}s (attempt ${r.attempt}/${r.max_attempts})` + (r.reason ? ` — ${r.reason}` : "");
     } else {
-      this.retryEl.textContent = a.waiting ? "resyncing…" : "";
+      // after a failure: "resumed (continuation)" / "restarted", so the reader knows what happened
+      this.retryEl.textContent = a.waiting ? "resyncing…" : s.recovery || "";
     }
     if (state === "error" && s.error) {
       this.errorEl.textContent = s.error;
