@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from . import _caching, _continuation, _scenarios, _special, _structured, _tokens
+from . import _caching, _continuation, _eager, _scenarios, _special, _structured, _tokens
 from ._answer import Answer, Event, continue_after, message_json, stream_events
 from ._cassettes import Cassette, CassetteLibrary
 from ._errors import APIError, invalid
@@ -196,7 +196,8 @@ def _delay_ms(request: Request, config: ServerConfig) -> float:
 
 
 async def _paced(
-    chunks: Iterable[tuple[str | None, bytes]], *, fault: Fault | None, delay_ms: float, record: RequestRecord,
+    chunks: Iterable[tuple[str | None, bytes] | tuple[str | None, bytes, float | None]], *, fault: Fault | None,
+    delay_ms: float, record: RequestRecord,
 ) -> AsyncIterator[bytes]:
     """Send events with pacing and injected faults; note in ``record`` how it ended."""
     sent = 0
@@ -204,8 +205,9 @@ async def _paced(
     delay = delay_ms / 1000
     finished = False
     try:
-        for name, chunk in chunks:
+        for name, chunk, *hold in chunks:
             is_delta = name == "content_block_delta"
+            units = 1.0 if not hold or hold[0] is None else hold[0]  # an event's own pacing (``_eager``)
             if fault and is_delta:
                 if fault.error_after is not None and sent >= fault.error_after:
                     record.outcome = "error-event"
@@ -222,8 +224,8 @@ async def _paced(
             if trickle:
                 await asyncio.sleep(trickle)
             if is_delta:
-                if delay:
-                    await asyncio.sleep(delay)
+                if delay and units:
+                    await asyncio.sleep(delay * units)
                 sent += 1
                 record.content_deltas = sent
             yield chunk
@@ -239,9 +241,9 @@ async def _paced(
             log.info("client disconnected after %d content deltas (%s)", sent, record.request_id)
 
 
-def _event_chunks(events: Iterable[Event]) -> Iterable[tuple[str | None, bytes]]:
+def _event_chunks(events: Iterable[Event]) -> Iterable[tuple[str | None, bytes, float | None]]:
     for ev in events:
-        yield ev.name, _sse(ev.name, ev.data)
+        yield ev.name, _sse(ev.name, ev.data), ev.hold
 
 
 def _cassette_chunks(cassette: Cassette) -> Iterable[tuple[str | None, bytes]]:
@@ -304,6 +306,8 @@ def make_app(state: ServerState) -> Starlette:
                 answer, model = _answer_for(req, scenario, fault, state), req.model
                 answer = _structured.shape(answer, req.output_schema,
                                            {t.name: t.input_schema for t in req.tools if t.strict}, req.conversation)
+                answer = _eager.mark(answer, _eager.eager_tools(body.get("tools") or [],
+                                                                request.headers.get("anthropic-beta", "")))
             if req.prefill is not None:
                 answer = continue_after(answer, req.prefill)
             kwargs: dict[str, Any] = {"msg_id": msg_id, "model": model,
