@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from . import _caching, _continuation, _eager, _scenarios, _special, _structured, _tokens
+from . import _caching, _citations, _continuation, _eager, _scenarios, _special, _structured, _tokens
 from ._answer import Answer, Event, continue_after, message_json, stream_events
 from ._cassettes import Cassette, CassetteLibrary
 from ._errors import APIError, invalid
@@ -258,7 +258,7 @@ def _answer_for(req: MessagesRequest, scenario: str | None, fault: Fault | None,
         variant = state.next_variant()
     cont = _continuation.recognise(req)
     if cont is None:
-        answer = _special.answer(req, scenario) or _scenarios.answer(req, scenario)
+        answer = _special.answer(req, scenario) or _citations.cite(_scenarios.answer(req, scenario), req, scenario)
         if req.prefill is not None:  # a model continues its prefill, whatever it would have said
             return _continuation.variant_of(answer, req.prefill)
         return answer if not variant else _continuation.vary(answer, variant)
