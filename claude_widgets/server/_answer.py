@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import jiter
 
-from . import _tokens
+from . import _eager, _tokens
 from ._endless import Endless, Limited
 
 BlockType = Literal["text", "thinking", "tool_use"]
@@ -36,6 +36,10 @@ class Block:
     input: dict[str, Any] = field(default_factory=dict)
     endless: Endless | None = None
     """For a text block that never ends (the ``long`` scenario): its text, generated as it is sent."""
+    eager: bool = False
+    """A tool call whose input streams without buffering (see ``_eager``)."""
+    citations: list[dict[str, Any]] | None = None
+    """A text block's citations (see ``_citations``); None for a block that cites nothing."""
 
     def output_text(self) -> str:
         """What this block costs in output tokens (tool input counts as its JSON)."""
@@ -55,6 +59,8 @@ class Event:
     name: str
     data: dict[str, Any]
     content: bool = False
+    hold: float | None = None
+    """Pacing units to wait before this event; None: one unit for a content delta."""
 
 
 def sign(thinking: str) -> str:
@@ -173,6 +179,8 @@ def stream_events(
     for index, block in enumerate(blocks):
         if block.type == "text":
             start: dict[str, Any] = {"type": "text", "text": ""}
+            if block.citations is not None:
+                start["citations"] = []  # the API's start of a cited block (then citations_delta)
         elif block.type == "thinking":
             start = {"type": "thinking", "thinking": "", "signature": ""}
         else:
@@ -181,16 +189,20 @@ def stream_events(
         if index == 0:
             yield Event("ping", {"type": "ping"})
         if block.type == "tool_use":
-            raw = block.text if stop_reason == "max_tokens" and index == len(blocks) - 1 else json.dumps(block.input)
+            cut = stop_reason == "max_tokens" and index == len(blocks) - 1
+            raw = block.text if cut else json.dumps(block.input)
             output_tokens += _tokens.count_tokens(raw)
             # The API opens every tool input with an empty partial_json.
             yield Event("content_block_delta", {"type": "content_block_delta", "index": index,
                                                 "delta": {"type": "input_json_delta", "partial_json": ""}}, True)
-            for chunk in _tokens.json_deltas(raw):
+            for chunk, hold in _eager.input_chunks(raw, eager=block.eager, cut=cut):
                 yield Event("content_block_delta", {"type": "content_block_delta", "index": index,
                                                     "delta": {"type": "input_json_delta", "partial_json": chunk}},
-                            True)
+                            True, hold)
         else:
+            for citation in block.citations or ():
+                yield Event("content_block_delta", {"type": "content_block_delta", "index": index,
+                                                    "delta": {"type": "citations_delta", "citation": citation}}, True)
             kind, key = ("text_delta", "text") if block.type == "text" else ("thinking_delta", "thinking")
             chunks = (_tokens.group(endless.pieces(), start=index) if endless and block.endless
                       else _tokens.deltas(block.text, start=index))
@@ -225,10 +237,12 @@ def message_json(
     for index, block in enumerate(blocks):
         if block.type == "tool_use" and stop_reason == "max_tokens" and index == len(blocks) - 1:
             # Cut by max_tokens: the input the stream's partial JSON gives (the SDK parses it with jiter).
-            partial = jiter.from_json(block.text.encode(), partial_mode=True) if block.text else {}
+            sent = _eager.emitted(block.text, eager=block.eager, cut=True)
+            partial = jiter.from_json(sent.encode(), partial_mode=True) if sent else {}
             content.append({"type": "tool_use", "id": block.id, "name": block.name, "input": partial})
         elif block.type == "text":
-            content.append({"type": "text", "text": block.text})
+            content.append({"type": "text", "text": block.text} if block.citations is None
+                           else {"type": "text", "text": block.text, "citations": block.citations})
         elif block.type == "thinking":
             content.append({"type": "thinking", "thinking": block.text, "signature": sign(block.text)})
         else:

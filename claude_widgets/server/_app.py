@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from . import _caching, _continuation, _scenarios, _special, _structured, _tokens
+from . import _caching, _citations, _continuation, _eager, _scenarios, _special, _structured, _tokens
 from ._answer import Answer, Event, continue_after, message_json, stream_events
 from ._cassettes import Cassette, CassetteLibrary
 from ._errors import APIError, invalid
@@ -230,7 +230,8 @@ def _delay_ms(request: Request, config: ServerConfig) -> float:
 
 
 async def _paced(
-    chunks: Iterable[tuple[str | None, bytes]], *, fault: Fault | None, delay_ms: float, record: RequestRecord,
+    chunks: Iterable[tuple[str | None, bytes] | tuple[str | None, bytes, float | None]], *, fault: Fault | None,
+    delay_ms: float, record: RequestRecord,
 ) -> AsyncIterator[bytes]:
     """Send events with pacing and injected faults; note in ``record`` how it ended."""
     sent = 0
@@ -238,8 +239,9 @@ async def _paced(
     delay = delay_ms / 1000
     finished = False
     try:
-        for name, chunk in chunks:
+        for name, chunk, *hold in chunks:
             is_delta = name == "content_block_delta"
+            units = 1.0 if not hold or hold[0] is None else hold[0]  # an event's own pacing (``_eager``)
             if fault and is_delta:
                 if fault.error_after is not None and sent >= fault.error_after:
                     record.outcome = "error-event"
@@ -256,8 +258,8 @@ async def _paced(
             if trickle:
                 await asyncio.sleep(trickle)
             if is_delta:
-                if delay:
-                    await asyncio.sleep(delay)
+                if delay and units:
+                    await asyncio.sleep(delay * units)
                 sent += 1
                 record.content_deltas = sent
             yield chunk
@@ -273,9 +275,9 @@ async def _paced(
             log.info("client disconnected after %d content deltas (%s)", sent, record.request_id)
 
 
-def _event_chunks(events: Iterable[Event]) -> Iterable[tuple[str | None, bytes]]:
+def _event_chunks(events: Iterable[Event]) -> Iterable[tuple[str | None, bytes, float | None]]:
     for ev in events:
-        yield ev.name, _sse(ev.name, ev.data)
+        yield ev.name, _sse(ev.name, ev.data), ev.hold
 
 
 def _cassette_chunks(cassette: Cassette) -> Iterable[tuple[str | None, bytes]]:
@@ -290,7 +292,7 @@ def _answer_for(req: MessagesRequest, scenario: str | None, fault: Fault | None,
         variant = state.next_variant()
     cont = _continuation.recognise(req)
     if cont is None:
-        answer = _special.answer(req, scenario) or _scenarios.answer(req, scenario)
+        answer = _special.answer(req, scenario) or _citations.cite(_scenarios.answer(req, scenario), req, scenario)
         if req.prefill is not None:  # a model continues its prefill, whatever it would have said
             return _continuation.variant_of(answer, req.prefill)
         return answer if not variant else _continuation.vary(answer, variant)
@@ -338,6 +340,8 @@ def make_app(state: ServerState) -> Starlette:
                 answer, model = _answer_for(req, scenario, fault, state), req.model
                 answer = _structured.shape(answer, req.output_schema,
                                            {t.name: t.input_schema for t in req.tools if t.strict}, req.conversation)
+                answer = _eager.mark(answer, _eager.eager_tools(body.get("tools") or [],
+                                                                request.headers.get("anthropic-beta", "")))
             if req.prefill is not None:
                 answer = continue_after(answer, req.prefill)
             kwargs: dict[str, Any] = {"msg_id": msg_id, "model": model,
