@@ -187,15 +187,16 @@ def test_both_markdown_renderers_give_the_same_record(monkeypatch: Any) -> None:
     from ..browser.test_view_unit import TRICKY, XSS_PAYLOADS
 
     corpus = [_scenarios.MARKDOWN_TOUR, _scenarios.XSS, _scenarios.STORY, _scenarios.SSE_EXPLAINER, TRICKY,
-              "\n\n".join(p for p, _ in XSS_PAYLOADS), "```python\nunclosed = True\n", "![alt](https://e.com/i.png)"]
+              "\n\n".join(p for p, _ in XSS_PAYLOADS), "```python\nunclosed = True\n", "![alt](https://e.com/i.png)",
+              "- " * 19 + "x", ">" * 20 + " deep quote", "_a " * 20 + "a_ " * 20]  # as deep as _mdguard allows
     _static._renderer.cache_clear()
-    fast = [_static.markdown_html(t) for t in corpus]
+    fast = [_static.render_markdown(t)[0] for t in corpus]
     assert "builtins.MarkdownIt" in repr(_static._renderer())  # the Rust one
     monkeypatch.setitem(sys.modules, "markdown_it_pyrs", None)  # as if no wheel: the fallback
     _static._renderer.cache_clear()
     try:
         assert "markdown_it.main.MarkdownIt" in repr(_static._renderer())
-        slow = [_static.markdown_html(t) for t in corpus]
+        slow = [_static.render_markdown(t)[0] for t in corpus]
     finally:
         _static._renderer.cache_clear()
     for a, b in zip(fast, slow):
