@@ -384,6 +384,191 @@ class Answer {
   }
 }
 
+// ------------------------------------------------------------------ nesting guard
+
+// Markdown parsers recurse once per nesting level: marked throws RangeError at ~3,000
+// nested list or quote markers (and spends time quadratic in the depth before that),
+// markdown-it-pyrs kills the kernel. A text nested deeper than MAX_NESTING is shown as
+// plain text, with a note, live and in the record alike. The rules are
+// claude_widgets/_mdguard.py's, line for line (see its docstring for why each is so);
+// here they run incrementally: each complete line is checked once, as it arrives.
+const MAX_NESTING = 20;
+const TOO_DEEP = "nesting too deep to render";
+const RENDER_FAILED = "the Markdown renderer failed";
+const NO_RENDERER = "the Markdown renderer could not load";
+const G_PREFIX = /[ \t]*(?:>|[-+*](?=[ \t]|$)|[0-9]{1,9}[.)](?=[ \t]|$))[ \t]*/y;
+const G_LEAD = /[ \t]*/y;
+const G_QUOTE = /[ \t]{0,3}> ?/y;
+const G_FENCE = /^[ \t]{0,3}(`{3,}|~{3,})([^\n]*)/;
+const G_RUNS = /\*+|_+|~+/g;
+const G_WS = new Set([..." \t\r\n\f\v"]);
+const G_PUNCT = new Set([..."!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"]);
+const G_BLANK = /^[ \t\r\f\v]*$/;
+
+function gColumns(ws) {
+  let col = 0;
+  for (const c of ws) col = c === "\t" ? col + 4 - (col % 4) : col + 1;
+  return col;
+}
+
+function gSticky(re, s, pos) {
+  re.lastIndex = pos;
+  const m = re.exec(s);
+  return m ? re.lastIndex : -1;
+}
+
+/** [container depth, where the content starts] of one line. */
+function gPrefix(line) {
+  let markers = 0;
+  let pos = 0;
+  while (markers <= MAX_NESTING) {
+    const end = gSticky(G_PREFIX, line, pos);
+    if (end < 0) break;
+    markers += 1;
+    pos = end;
+  }
+  const lead = gSticky(G_LEAD, line, 0);
+  if (!markers) return [0, lead];
+  return [markers + Math.floor(gColumns(line.slice(0, lead)) / 2), pos];
+}
+
+function gQuotes(line, want) {
+  let n = 0;
+  let pos = 0;
+  while (n < want) {
+    const end = gSticky(G_QUOTE, line, pos);
+    if (end < 0) break;
+    n += 1;
+    pos = end;
+  }
+  return [n, pos];
+}
+
+/** [can open, can close] for a run of `ch` between `prev` and `next` (CommonMark's flanking). */
+function gFlanks(ch, prev, next) {
+  const left = !G_WS.has(next) && (!G_PUNCT.has(next) || G_WS.has(prev) || G_PUNCT.has(prev));
+  const right = !G_WS.has(prev) && (!G_PUNCT.has(prev) || G_WS.has(next) || G_PUNCT.has(next));
+  if (ch === "_") return [left && (!right || G_PUNCT.has(prev)), right && (!left || G_PUNCT.has(next))];
+  return [left, right];
+}
+
+class NestingGuard {
+  constructor() {
+    this.pos = 0; // text[0:pos] is checked, whole lines
+    this.fence = null; // [char, length, quotes, content indent]
+    this.openRuns = 0;
+    this.verdict = null;
+  }
+
+  /** The reason `text` cannot be rendered, or null; `final`: its last line is complete. */
+  check(text, final) {
+    let nl;
+    while (!this.verdict && (nl = text.indexOf("\n", this.pos)) !== -1) {
+      this.line(text.slice(this.pos, nl));
+      this.pos = nl + 1;
+    }
+    if (this.verdict) return this.verdict;
+    if (final) {
+      this.line(text.slice(this.pos));
+      this.pos = text.length;
+    } else {
+      this.partial(text);
+    }
+    return this.verdict;
+  }
+
+  /**
+   * The last, incomplete line: its markers, and its emphasis runs as far as they are
+   * known (a run at the very end may still grow), resumed where the last call stopped,
+   * so a long line costs no more than its new text. The complete line is checked again
+   * by line(), from scratch: the verdict at the end is _mdguard.py's.
+   */
+  partial(text) {
+    const at = this.pos;
+    if (this.fence) return; // code until the line is complete
+    if (!this.pl || this.pl.at !== at) this.pl = { at, scanned: -1, runs: this.openRuns, deepest: 0 };
+    const pl = this.pl;
+    if (pl.scanned < 0) {
+      const [depth, start] = gPrefix(text.slice(at, at + 2048) + "x"); // "x": only markers a space follows
+      if (depth > MAX_NESTING) {
+        this.verdict = TOO_DEEP;
+        return;
+      }
+      if (at + start >= text.length || start >= 2048) return; // the line's prefix is not settled yet
+      if (/[`~]/.test(text[at + start])) return; // maybe a fence: wait for the whole line
+      pl.scanned = at + start;
+    }
+    G_RUNS.lastIndex = pl.scanned;
+    for (let r = G_RUNS.exec(text); r; r = G_RUNS.exec(text)) {
+      const i = r.index;
+      const j = i + r[0].length;
+      if (j >= text.length) break; // what follows the run is not known yet
+      const [open, close] = gFlanks(r[0][0], i > at ? text[i - 1] : "\n", text[j]);
+      if (close && pl.runs) {
+        pl.deepest = Math.max(pl.deepest, pl.runs);
+        pl.runs -= 1;
+      } else if (open) {
+        pl.runs += 1;
+      }
+      pl.scanned = j;
+    }
+    if (pl.deepest > MAX_NESTING) this.verdict = TOO_DEEP;
+  }
+
+  line(line) {
+    const [depth, start] = gPrefix(line);
+    if (depth > MAX_NESTING) {
+      this.verdict = TOO_DEEP;
+      return;
+    }
+    if (this.fence) {
+      const [ch, length, quotes, indent] = this.fence;
+      const [n, pos] = gQuotes(line, quotes);
+      const rest = line.slice(pos);
+      if (G_BLANK.test(rest) || (n === quotes && gColumns(rest.slice(0, gSticky(G_LEAD, rest, 0))) >= indent)) {
+        const run = rest.replace(/^[ \t\r]+|[ \t\r]+$/g, "");
+        if (run && run[0] === ch && run === ch.repeat(run.length) && run.length >= length) this.fence = null;
+        return;
+      }
+      this.fence = null; // the line left the fence's container: it ends there
+    }
+    const content = line.slice(start);
+    const m = G_FENCE.exec(content);
+    if (m && !(m[1][0] === "`" && m[2].includes("`"))) {
+      const [quotes, pos] = gQuotes(line, MAX_NESTING + 1);
+      const indent = depth > quotes ? gColumns(line.slice(pos, start)) : 0;
+      this.fence = [m[1][0], m[1].length, quotes, indent];
+      this.openRuns = 0;
+      return;
+    }
+    if (G_BLANK.test(content)) {
+      this.openRuns = 0;
+      return;
+    }
+    let depthRuns = this.openRuns;
+    let deepest = 0;
+    G_RUNS.lastIndex = start;
+    for (let r = G_RUNS.exec(line); r; r = G_RUNS.exec(line)) {
+      const i = r.index;
+      const j = i + r[0].length;
+      const [canOpen, canClose] = gFlanks(r[0][0], i > 0 ? line[i - 1] : "\n", j < line.length ? line[j] : "\n");
+      if (canClose && depthRuns) {
+        deepest = Math.max(deepest, depthRuns);
+        depthRuns -= 1;
+      } else if (canOpen) {
+        depthRuns += 1;
+      }
+    }
+    this.openRuns = depthRuns;
+    if (deepest > MAX_NESTING) this.verdict = TOO_DEEP;
+  }
+}
+
+/** What the status line says when `n` blocks are shown as plain text (_static.py: the same). */
+function fallbackLabel(n) {
+  return !n ? "" : n === 1 ? "1 block shown as plain text" : `${n} blocks shown as plain text`;
+}
+
 // ------------------------------------------------------------------ views
 
 const h = (tag, cls, text) => {
@@ -524,6 +709,34 @@ class TextItem {
     this.tailKind = null; // the token type, when the tail is a single block
     this.seenLen = -1;
     this.seenDone = null;
+    this.guard = new NestingGuard();
+    this.plain = null; // why the block is shown as plain text, once it is
+  }
+
+  /**
+   * Show the block as plain text from now on: a note saying why, then ALL of its text,
+   * appended as text nodes (never HTML). The record builds the same markup
+   * (_static.py: plain_html). Never less than was received, whatever failed.
+   */
+  toPlain(reason) {
+    this.plain = reason;
+    this.el.classList.add("cw-plain");
+    const note = h("p", "cw-render-note", `Shown as plain text: ${reason}`);
+    note.setAttribute("role", "note");
+    this.plainEl = h("div", "cw-plain-text");
+    this.plainShown = 0;
+    this.fence = null;
+    this.open = null;
+    this.el.replaceChildren(note, this.plainEl);
+  }
+
+  plainUpdate() {
+    const text = this.block.text;
+    if (text.length > this.plainShown) {
+      this.plainEl.append(text.slice(this.plainShown));
+      STATS.plainChars += text.length - this.plainShown;
+      this.plainShown = text.length;
+    }
   }
 
   affordable(cost) {
@@ -536,10 +749,25 @@ class TextItem {
     if (!force && b.text.length === this.seenLen && b.done === this.seenDone) return;
     this.seenLen = b.text.length;
     this.seenDone = b.done;
-    if (!md) {
-      this.tail.textContent = b.text; // no Markdown library (failed to load): plain text
-      return;
+    if (!this.plain) {
+      const reason = md ? this.guard.check(b.text, b.done) : NO_RENDERER;
+      if (reason) this.toPlain(reason);
     }
+    if (!this.plain) {
+      try {
+        this.markdownUpdate(force);
+        return;
+      } catch (err) {
+        // e.g. RangeError (a stack overflow in a parser, a regex on a 10 MB line)
+        console.warn("[claude-widgets] showing a block as plain text:", err);
+        this.toPlain(RENDER_FAILED);
+      }
+    }
+    this.plainUpdate();
+  }
+
+  markdownUpdate(force) {
+    const b = this.block;
     if (b.done) {
       this.commitAll();
       return;
@@ -949,13 +1177,14 @@ class View {
     this.elapsedEl = h("span", "cw-elapsed");
     this.rateEl = h("span", "cw-rate");
     this.stopReasonEl = h("span", "cw-stop-reason");
+    this.fallbackEl = h("span", "cw-fallback");
     this.retryEl = h("span", "cw-retry");
     this.stopBtn = h("button", "cw-stop", "Stop");
     this.stopBtn.type = "button";
     this.stopBtn.title = "Stop the stream and keep the partial answer";
     this.stopBtn.addEventListener("click", () => this.onStop());
     const info = h("span", "cw-info");
-    info.append(this.stateEl, this.retryEl, this.modelEl, this.tokensEl, this.elapsedEl, this.rateEl,
+    info.append(this.stateEl, this.fallbackEl, this.retryEl, this.modelEl, this.tokensEl, this.elapsedEl, this.rateEl,
       this.stopReasonEl);
     this.bar.append(this.spinner, info, this.stopBtn);
     this.blocksEl = h("div", "cw-blocks");
@@ -1019,6 +1248,9 @@ class View {
     this.root.classList.toggle("cw-active", active);
     this.root.dataset.cwResync = a.waiting ? "1" : "0";
     this.stateEl.textContent = STATE_LABEL[state] || state;
+    const plain = this.items.filter((it) => it.plain).length;
+    this.fallbackEl.textContent = fallbackLabel(plain);
+    this.root.dataset.cwFallback = String(plain);
     this.modelEl.textContent = s.model || "";
     const inTok = s.input_tokens | 0;
     const outTok = s.output_tokens | 0;
@@ -1080,7 +1312,7 @@ class View {
 // ------------------------------------------------------------------ anywidget entry
 
 /** Internals, for tests/browser/test_view_unit.py (anywidget only uses the default export). */
-export const __test__ = { loadVendor, Answer, View, plainAppendable, textSink, STATS, inflate };
+export const __test__ = { loadVendor, Answer, View, plainAppendable, textSink, STATS, inflate, NestingGuard };
 
 // A function default export: anywidget calls it once per widget model, so `answer`
 // below is per model and shared by all of that model's views.
