@@ -200,11 +200,27 @@ def fallback_label(n: int) -> str:
     return "" if not n else "1 block shown as plain text" if n == 1 else f"{n} blocks shown as plain text"
 
 
+def format_elapsed(seconds: float) -> str:
+    """As the live status line (view.js: formatElapsed)."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
+
+
+def _time_spans(status: Mapping[str, Any], output_tokens: int) -> list[str]:
+    elapsed = float(status.get("elapsed") or 0.0)
+    rate = f"{output_tokens / elapsed:.1f} tok/s" if output_tokens > 1 and elapsed > 0.2 else ""
+    return [_el("span", "cw-elapsed", format_elapsed(elapsed)), _el("span", "cw-rate", rate)]
+
+
 def record_html(blocks: list[Any], status: Mapping[str, Any]) -> str:
     """The record of a finished view: its status line, blocks and error, as the view shows them.
 
-    ``status`` is the view's final ``status`` trait; its time fields are left out (not
-    deterministic).
+    ``status`` is the view's final ``status`` trait. Its elapsed time and rate are shown
+    as the live view shows them (the same line, so nothing moves when the record replaces
+    the view); they are the record's only varying values, each in a span of its own
+    (``cw-elapsed``, ``cw-rate``) that nbval's sanitiser blanks
+    (``notebooks/nbval_sanitize.cfg``).
     """
     state, stop_reason = status["state"], status["stop_reason"]
     input_tokens, output_tokens = status["input_tokens"], status["output_tokens"]
@@ -216,6 +232,7 @@ def record_html(blocks: list[Any], status: Mapping[str, Any]) -> str:
         _el("span", "cw-fallback", fallback_label(len(fallbacks))) if fallbacks else "",
         _el("span", "cw-model", _esc(status["model"] or "")),
         _el("span", "cw-tokens", tokens),
+        *_time_spans(status, output_tokens),
         _el("span", "cw-stop-reason", f"stop: {_esc(stop_reason)}" if stop_reason else ""),
     ])
     bar = _el("div", "cw-bar", '<span class="cw-spinner" aria-hidden="true"></span>'
