@@ -29,6 +29,7 @@ from typing import Any
 import nh3
 
 from ._esm import CSS_PATH
+from ._mathcode import MATHML_ATTRIBUTES, MATHML_TAGS, highlight, math_html
 from ._mdguard import MAX_NESTING, too_deep
 
 STATE_LABELS = {"done": "Done", "stopped": "Stopped", "error": "Error"}
@@ -37,10 +38,14 @@ _ALLOWED_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "em", "strong", "s", "del", "code", "pre",
     "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td",
 }
+_ALLOWED_TAGS |= {"span", "div"} | MATHML_TAGS  # math (cw-math) and highlighted code (hljs-*)
 _ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "class"},
     "code": {"class"},
     "ol": {"start"},
+    "span": {"class"},
+    "div": {"class"},
+    **MATHML_ATTRIBUTES,
 }
 _ALIGN = {"align": {"left", "center", "right"}}
 _MAX_LEVELS = 4 * MAX_NESTING + 20  # token levels: a list level is two, plus paragraph and inline
@@ -73,10 +78,55 @@ def _renderer() -> Callable[[str], str]:
     return FastMarkdownIt("zero").enable_many(_SYNTAX).render  # type: ignore[arg-type]
 
 
+_MATH_HINT = re.compile(r"\$|\\[(\[]")
+
+
+@cache
+def _math_renderer() -> Callable[[str], str]:
+    """markdown-it-py with math: ``$…$``, ``$$…$$`` (dollarmath), ``\\(…\\)``, ``\\[…\\]`` (texmath).
+
+    For a text that may hold math (the Rust parser has no plugins). The same rules as the
+    live view's marked extensions: a ``$`` opens only before a non-space and not after a
+    digit, closes only after a non-space and not before a digit (prices stay text).
+    """
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+    from mdit_py_plugins.texmath import texmath_plugin
+
+    md = MarkdownIt("commonmark", {"html": False, "maxNesting": _MAX_LEVELS}).enable(["table", "strikethrough"])
+    dollarmath_plugin(md, allow_space=False, allow_digits=False, allow_labels=False, allow_blank_lines=False,
+                      double_inline=True)
+    texmath_plugin(md, delimiters="brackets")
+
+    def inline(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+        return math_html(tokens[idx].content, display=False, tag="span")
+
+    def inline_double(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+        return math_html(tokens[idx].content, display=True, tag="span")
+
+    def block(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+        return math_html(tokens[idx].content, display=True, tag="div") + "\n"
+
+    md.add_render_rule("math_inline", inline)
+    md.add_render_rule("math_inline_double", inline_double)
+    for name in ("math_block", "math_block_eqno"):
+        md.add_render_rule(name, block)
+    return md.render
+
+
 _IMG = re.compile(r'<img src="([^"]*)" alt="([^"]*)"(?: title="[^"]*")? ?/?>')
 _ALIGN_STYLE = re.compile(r'<(th|td) style="text-align:(left|center|right)">')
 _AMP = "\ue000"  # a private-use character: stands for "&amp;" while nh3 runs
 _FENCE_END = re.compile(r"\n*</code></pre>")
+
+
+_CODE = re.compile(r'<pre><code class="language-([^"\s]+)">(.*?)</code></pre>', re.DOTALL)
+
+
+def _highlighted(m: re.Match[str]) -> str:
+    # as the live view: a code block in a language the highlighter knows gets hljs classes
+    body = highlight(html.unescape(m[2]), html.unescape(m[1]))
+    return m[0] if body is None else f'<pre><code class="hljs language-{m[1]}">{body}</code></pre>'
 
 
 def _image_link(m: re.Match[str]) -> str:
@@ -131,7 +181,9 @@ def markdown_html(src: str) -> str:
     Renders whatever it is given: call :func:`render_markdown` for text that may be
     nested too deep.
     """
-    out = _IMG.sub(_image_link, _renderer()(src))  # attribute values come escaped
+    render = _math_renderer() if _MATH_HINT.search(src) else _renderer()
+    out = _IMG.sub(_image_link, render(src))  # attribute values come escaped
+    out = _CODE.sub(_highlighted, out)
     out = _ALIGN_STYLE.sub(r'<\1 align="\2">', out)  # a column's alignment as marked renders it
     out = _FENCE_END.sub("\n</code></pre>", out)  # an unclosed fence ends like a closed one
     out = out.replace("<br />\n", "<br />")  # as marked: a hard break is the <br> alone (paragraphs keep newlines)

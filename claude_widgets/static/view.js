@@ -85,18 +85,26 @@ function loadVendor() {
   let promise = cache.get(key);
   if (!promise) {
     promise = (async () => {
-      let markedMod, purifyMod;
+      const names = ["marked", "dompurify", "temml", "hljs"];
+      let mods;
       if (VENDOR) {
-        [markedMod, purifyMod] = await Promise.all(
-          [VENDOR.marked, VENDOR.dompurify].map(async (v) => importSource(await inflate(b64ToBytes(v.z)))),
-        );
+        mods = await Promise.all(names.map(async (name) => {
+          const v = VENDOR[name];
+          const source = await inflate(b64ToBytes(v.z));
+          // a classic-script build (Temml's): its global, exported
+          return importSource(v.export ? `${source}\nexport default ${v.export};` : source);
+        }));
       } else {
-        [markedMod, purifyMod] = await Promise.all([
+        const temmlSource = await (await fetch(new URL("./vendor/temml/temml.min.js", import.meta.url))).text();
+        mods = await Promise.all([
           import("./vendor/marked/marked.esm.js"),
           import("./vendor/dompurify/purify.es.mjs"),
+          importSource(`${temmlSource}\nexport default temml;`),
+          import("./vendor/highlightjs/highlight.min.js"),
         ]);
       }
-      return makeMarkdown(markedMod, purifyMod.default);
+      const [markedMod, purifyMod, temmlMod, hljsMod] = mods;
+      return makeMarkdown(markedMod, purifyMod.default, temmlMod.default, hljsMod.default);
     })();
     cache.set(key, promise);
     promise.catch(() => cache.delete(key)); // let a later widget try again
@@ -123,10 +131,144 @@ function safeHref(href) {
   }
 }
 
-function makeMarkdown(markedMod, createDOMPurify) {
+// ---- math: $…$, $$…$$, \(…\), \[…\] (the record: _static.py, with mdit-py-plugins'
+// dollarmath and texmath rules, which these mirror). A "$" opens inline math only when
+// no space follows it and no digit precedes it, and closes only after a non-space and
+// before a non-digit ("$5 and $6" stay prices); a "\$" is a dollar.
+const MATH_DISPLAY_DOLLAR = /^ {0,3}\$\$/;
+const MATH_BRACKET_BLOCK = /^ {0,3}\\\[([\s\S]+?)\\\][ \t]*(?:\n|$)/;
+const MATH_BRACKET_INLINE = /^\\\(([\s\S]+?)\\\)/;
+const MATH_OPEN = /\$|\\[([]/; // where math may start: the source of an open region
+const MATHML_NS = "http://www.w3.org/1998/Math/MathML";
+
+function escapedAt(src, i) {
+  let n = 0;
+  while (i - 1 - n >= 0 && src[i - 1 - n] === "\\") n++;
+  return n % 2 === 1;
+}
+
+function mathBlockDollar(src) {
+  // dollarmath's block rule, without labels and without blank lines inside
+  if (!MATH_DISPLAY_DOLLAR.test(src)) return null;
+  const lines = src.split("\n");
+  const first = lines[0];
+  const start = first.indexOf("$$");
+  const firstTrim = first.trim();
+  if (firstTrim.length > 3) {
+    if (firstTrim.endsWith("$$")) {
+      const raw = first + (lines.length > 1 ? "\n" : "");
+      return { raw, text: first.slice(start + 2, first.lastIndexOf("$$")) };
+    }
+    if (first.slice(start + 2).includes("$$")) return null;
+  }
+  const body = [first.slice(start + 2)];
+  for (let k = 1; k < lines.length; k++) {
+    const t = lines[k].trim();
+    if (t.endsWith("$$")) {
+      body.push(lines[k].slice(0, lines[k].lastIndexOf("$$")));
+      const raw = lines.slice(0, k + 1).join("\n") + (k + 1 < lines.length ? "\n" : "");
+      return { raw, text: body.join("\n") };
+    }
+    if (t === "") return null;
+    body.push(lines[k]);
+  }
+  return null;
+}
+
+function mathInlineDollar(src, prev) {
+  // dollarmath's inline rule with allow_space=False, allow_digits=False, double_inline=True
+  if (src[0] !== "$" || src.length < 2 || /\s/.test(src[1]) || /[0-9]/.test(prev)) return null;
+  const dbl = src[1] === "$";
+  let pos = dbl ? 2 : 1;
+  for (;;) {
+    let end = src.indexOf("$", pos);
+    if (end < 0) return null;
+    if (escapedAt(src, end)) {
+      pos = end + 1;
+      continue;
+    }
+    if (dbl) {
+      if (src[end + 1] !== "$") {
+        pos = end + 1;
+        continue;
+      }
+      end += 1;
+    }
+    if (/\s/.test(src[end - 1]) || /[0-9]/.test(src[end + 1] || "")) return null;
+    const text = dbl ? src.slice(2, end - 1) : src.slice(1, end);
+    return text ? { raw: src.slice(0, end + 1), text, display: dbl } : null;
+  }
+}
+
+function mathExtensions(renderMath) {
+  const block = (raw, text) => ({ type: "mathBlock", raw, text });
+  return [
+    {
+      name: "mathBlock",
+      level: "block",
+      // no start(): a math block does not interrupt a paragraph (as in markdown-it)
+      tokenizer(src) {
+        const d = mathBlockDollar(src);
+        if (d) return block(d.raw, d.text);
+        const m = MATH_BRACKET_BLOCK.exec(src);
+        return m ? block(m[0], m[1]) : undefined;
+      },
+      renderer: (t) => renderMath(t.text, true, "div"),
+    },
+    {
+      name: "mathInline",
+      level: "inline",
+      start(src) {
+        const m = /\$|\\\(/.exec(src);
+        return m ? m.index : undefined;
+      },
+      tokenizer(src, tokens) {
+        const last = tokens && tokens.length ? tokens[tokens.length - 1].raw : "";
+        const d = mathInlineDollar(src, last ? last[last.length - 1] : "");
+        if (d) return { type: "mathInline", raw: d.raw, text: d.text, display: d.display };
+        const m = MATH_BRACKET_INLINE.exec(src);
+        return m ? { type: "mathInline", raw: m[0], text: m[1], display: false } : undefined;
+      },
+      renderer: (t) => renderMath(t.text, t.display, "span"),
+    },
+  ];
+}
+
+function makeMarkdown(markedMod, createDOMPurify, temml, hljs) {
   const md = new markedMod.Marked({ gfm: true, breaks: false, async: false });
+  // TeX → MathML (no \href, \url, \includegraphics…: Temml's trust is off); a formula
+  // that does not parse shows as its source, in code. _static.py renders the same markup.
+  const renderMath = (tex, display, tag) => {
+    const src = tex.trim();
+    let out;
+    try {
+      out = temml ? temml.renderToString(src, { displayMode: display, throwOnError: true, trust: false }) : null;
+    } catch {
+      out = null;
+    }
+    const cls = display ? "cw-math cw-math-display" : "cw-math";
+    if (out === null) return `<${tag} class="${cls} cw-math-error"><code>${escapeHtml(src)}</code></${tag}>`;
+    return `<${tag} class="${cls}">${out}</${tag}>`;
+  };
+  md.use({ extensions: mathExtensions(renderMath) });
   md.use({
     renderer: {
+      // Code blocks are highlighted (highlight.js, for a language it knows by the fence's
+      // name; the record: Pygments, with the same class names and colours).
+      code({ text, lang }) {
+        const name = (lang || "").match(/^\S*/)[0];
+        const known = name && hljs && hljs.getLanguage(name);
+        let body = escapeHtml(text);
+        if (known) {
+          try {
+            body = hljs.highlight(text, { language: name, ignoreIllegals: true }).value;
+          } catch {
+            body = escapeHtml(text);
+          }
+        }
+        const cls = name ? ` class="${known ? "hljs " : ""}language-${escapeHtml(name)}"` : "";
+        return `<pre><code${cls}>${body}${text.endsWith("\n") || !text ? "" : "\n"}</code></pre>\n`;
+      },
       // Raw HTML in the model's output is shown as text, never interpreted: what a
       // reader asked about ("use the <details> tag") stays visible, and an injected
       // payload is inert text (DOMPurify below is the second line of defence).
@@ -152,14 +294,18 @@ function makeMarkdown(markedMod, createDOMPurify) {
       if (href === null) node.removeAttribute("href");
       node.setAttribute("target", "_blank");
       node.setAttribute("rel", "noopener noreferrer");
+    } else if (node.namespaceURI === MATHML_NS) {
+      // MathML comes from Temml only (raw HTML is text): no links, no actions in it
+      for (const name of ["href", "xlink:href", "actiontype", "src"]) node.removeAttribute(name);
     }
   });
   const config = {
-    USE_PROFILES: { html: true }, // no SVG, no MathML
+    USE_PROFILES: { html: true, mathMl: true }, // MathML for math (Temml's output); no SVG
     FORBID_TAGS: [
       "style", "script", "iframe", "frame", "frameset", "object", "embed", "form", "input",
       "button", "textarea", "select", "option", "base", "link", "meta", "img", "picture",
-      "video", "audio", "source", "track", "svg", "math", "template", "noscript",
+      "video", "audio", "source", "track", "svg", "template", "noscript", "maction",
+      "annotation-xml", "mglyph", "malignmark",
     ],
     FORBID_ATTR: ["style", "srcset", "action", "formaction", "background", "poster", "xlink:href"],
     ALLOW_DATA_ATTR: false,
@@ -183,9 +329,50 @@ function makeMarkdown(markedMod, createDOMPurify) {
       STATS.renderedChars += chars;
       STATS.renders += 1;
       tokens.links = links || tokens.links || Object.create(null);
-      return purify.sanitize(md.parser(tokens), config);
+      const frag = purify.sanitize(md.parser(tokens), config);
+      for (const pre of frag.querySelectorAll("pre")) pre.prepend(copyButton("Copy code"));
+      return frag;
     },
   };
+}
+
+// ------------------------------------------------------------------ copying
+
+/** A copy button: its label is CSS (::after), so it adds nothing to the text it sits in. */
+function copyButton(title) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "cw-copy";
+  b.title = title;
+  b.setAttribute("aria-label", title);
+  return b;
+}
+
+/**
+ * Put `text` on the clipboard: the async Clipboard API where the page may use it, else a
+ * selected textarea and execCommand("copy") (older hosts, iframes without permission).
+ */
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const ta = document.createElement("textarea");
+    ta.value = text;
+    ta.setAttribute("readonly", "");
+    ta.style.position = "fixed";
+    ta.style.opacity = "0";
+    document.body.append(ta);
+    ta.select();
+    let ok = false;
+    try {
+      ok = document.execCommand("copy");
+    } catch {
+      ok = false;
+    }
+    ta.remove();
+    return ok;
+  }
 }
 
 // ------------------------------------------------------------------ model-level state
@@ -594,9 +781,14 @@ const h = (tag, cls, text) => {
 // Characters that may start, end or change Markdown syntax inside a line.
 // Emphasis/code delimiters and brackets are allowed where they can only *open*.
 const SPECIAL = /[\n\r<>\\&|#:@]/;
-const PAIRED = /[*_~`[\]()]/;
+const PAIRED = /[*_~`[\]()$]/;
 const DELIM_RUNS = /[*_~`]+/g;
-const OPEN_MARKS = /[*_~`[]/; // shown as text, these mean "something may still close"
+const OPEN_MARKS = /[*_~`[$]/; // shown as text, these mean "something may still close"
+
+/** Does `src` open a \( or \[ that it does not close? (Rendered, the backslash is gone.) */
+function openMath(src) {
+  return src.lastIndexOf("\\(") > src.lastIndexOf("\\)") || src.lastIndexOf("\\[") > src.lastIndexOf("\\]");
+}
 const ONLY_WS = /^\s*$/;
 // (not <pre><code>: marked ends a code block's text with a newline of its own)
 const TEXT_SINKS = new Set(["P", "LI", "H1", "H2", "H3", "H4", "H5", "H6", "TD", "TH"]);
@@ -903,7 +1095,7 @@ class TextItem {
     o.sink.append(this.view.md.renderInline(src));
     this.work += src.length;
     this.shownLen = text.length - this.committedLen;
-    this.pending = showsOpenMarks(o.marker.nextSibling);
+    this.pending = showsOpenMarks(o.marker.nextSibling) || openMath(src);
     this.freeze();
   }
 
@@ -998,7 +1190,7 @@ class TextItem {
       const sink = textSink(this.tail);
       if (sink) sink.append(src.slice(n));
     }
-    this.pending = showsOpenMarks(this.tail.firstChild);
+    this.pending = showsOpenMarks(this.tail.firstChild) || openMath(src);
     this.freeze();
   }
 
@@ -1186,7 +1378,11 @@ class View {
     const info = h("span", "cw-info");
     info.append(this.stateEl, this.fallbackEl, this.retryEl, this.modelEl, this.tokensEl, this.elapsedEl, this.rateEl,
       this.stopReasonEl);
-    this.bar.append(this.spinner, info, this.stopBtn);
+    this.copyAllBtn = copyButton("Copy the answer (its Markdown)");
+    this.copyAllBtn.classList.add("cw-copy-all");
+    this.bar.append(this.spinner, info, this.stopBtn, this.copyAllBtn);
+    // every copy button (the answer's, each code block's) through one listener
+    this.root.addEventListener("click", (e) => this.onCopy(e));
     this.blocksEl = h("div", "cw-blocks");
     this.errorEl = h("div", "cw-error");
     this.errorEl.setAttribute("role", "alert");
@@ -1288,6 +1484,22 @@ class View {
       clearInterval(this.ticker);
       this.ticker = 0;
     }
+  }
+
+  /** The answer as the model wrote it: its text blocks' Markdown (as `view.text` in Python). */
+  answerText() {
+    return this.answer.blocks.filter((b) => b.type === "text").map((b) => b.text).join("");
+  }
+
+  onCopy(e) {
+    const btn = e.target instanceof Element ? e.target.closest(".cw-copy") : null;
+    if (!btn || !this.root.contains(btn)) return;
+    const code = btn.parentElement && btn.parentElement.querySelector("code");
+    const text = btn === this.copyAllBtn ? this.answerText() : code ? code.textContent : "";
+    copyText(text).then((ok) => {
+      btn.dataset.copied = ok ? "yes" : "no";
+      setTimeout(() => delete btn.dataset.copied, 1500);
+    });
   }
 
   onStop() {

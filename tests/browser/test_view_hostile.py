@@ -16,7 +16,10 @@ import pytest
 
 from claude_widgets._mdguard import MAX_NESTING, too_deep
 
-from .test_view_unit import DOCS, TRICKY, unit  # noqa: F401 - the fixture
+from . import test_view_unit
+from .test_view_unit import DOCS, TRICKY
+
+unit = test_view_unit.unit  # the fixture: view.js in a blank page with the fake model
 
 pytestmark = pytest.mark.browser
 

@@ -227,3 +227,19 @@ def test_repr_is_short_and_deterministic() -> None:
     assert repr(view) == f"<StreamView done: {view._answer.nchars():,} characters, {view._answer.model}>"
     assert repr(ipywidgets.HBox([view])) == f"HBox(children=({view!r},))"
     assert repr(StreamView()) == "<StreamView idle: 0 characters>"
+
+
+def test_math_and_code_payloads_are_inert_in_the_record() -> None:
+    """TeX is typeset without links or HTML, and code stays text, whatever the model writes (14.8)."""
+    text = ("$\\href{javascript:alert(1)}{x}$ and $$\\href{javascript:alert(2)}{y}$$\n\n"
+            "\\(\\url{javascript:alert(3)}\\) $<img src=x onerror=alert(4)>$ $\\text{<script>alert(5)</script>}$\n\n"
+            "$\\style{color:red}{z}$ $\\includegraphics{https://e.com/i.png}$ $\\class{x}{y}$\n\n"
+            "```html\n<script>alert(6)</script></code></pre><img src=x onerror=alert(7)>\n```\n\n"
+            "```python\nx = '</code></pre><script>alert(8)</script>'\n```\n\n$a^2$ and $$\\frac{1}{2}$$")
+    page = finished([{"type": "text", "text": text}])._repr_mimebundle_()[0]["text/html"]
+    body = page[page.index("</style>") + len("</style>"):]
+    for bad in ("<img", "<script", "href=\"javascript", "onerror=\"", "<style", "style=", "<mglyph", "xlink"):
+        assert bad not in body, bad
+    assert body.count("<math") >= 3  # the formulas that are math did render
+    assert '<code class="hljs language-python">' in body
+    assert "&lt;/code&gt;&lt;/pre&gt;&lt;script&gt;" in body  # code is text, escaped
