@@ -2,7 +2,7 @@
 
 anywidget imports ``_esm`` from a ``blob:`` URL, where relative imports cannot resolve
 and where there is no network (no CDN). So :func:`build_esm` puts the vendored
-``marked`` and ``DOMPurify`` builds (``static/vendor/``, unmodified) *inside* the module,
+``marked``, ``DOMPurify``, ``Temml`` (LaTeX → MathML) and ``highlight.js`` builds (``static/vendor/``, unmodified) *inside* the module,
 each zlib-compressed and base64-encoded in place of view.js's ``VENDOR`` placeholder.
 The browser inflates each one with ``DecompressionStream("deflate")`` and imports it
 from a ``blob:`` URL of its own, once per page (see the top of ``view.js``).
@@ -30,20 +30,28 @@ CSS_PATH = STATIC / "view.css"
 VENDOR_FILES = {
     "marked": STATIC / "vendor" / "marked" / "marked.esm.js",
     "dompurify": STATIC / "vendor" / "dompurify" / "purify.es.mjs",
+    "temml": STATIC / "vendor" / "temml" / "temml.min.js",
+    "hljs": STATIC / "vendor" / "highlightjs" / "highlight.min.js",
 }
 """The vendored single-file ESM builds, by the name ``view.js`` knows them by."""
 
 _PLACEHOLDER = "/*@@CLAUDE_WIDGETS_VENDOR@@*/ null"
-_VERSION = re.compile(r"(?:marked|DOMPurify) v?(\d+\.\d+\.\d+)")
+_VERSION = re.compile(r"(?:marked|DOMPurify|Highlight\.js) v?(\d+\.\d+\.\d+)|version:\"(\d+\.\d+\.\d+)\"")
+# Temml ships its minified build as a classic script (``var temml=function(){…}()``):
+# view.js imports it as a module with this export appended (the file stays unmodified).
+_GLOBAL_EXPORT = {"temml": "temml"}
 
 
-def _vendor_entry(path: pathlib.Path) -> dict[str, str]:
+def _vendor_entry(name: str, path: pathlib.Path) -> dict[str, str]:
     source = path.read_bytes()
-    match = _VERSION.search(source[:500].decode("utf-8", "replace"))
-    return {
-        "version": match.group(1) if match else "unknown",
+    match = _VERSION.search(source[:500].decode("utf-8", "replace")) or _VERSION.search(source.decode("utf-8"))
+    entry = {
+        "version": (match.group(1) or match.group(2)) if match else "unknown",
         "z": base64.b64encode(zlib.compress(source, 9)).decode("ascii"),
     }
+    if name in _GLOBAL_EXPORT:
+        entry["export"] = _GLOBAL_EXPORT[name]
+    return entry
 
 
 @functools.lru_cache(maxsize=1)
@@ -52,7 +60,7 @@ def build_esm() -> str:
     view = (STATIC / "view.js").read_text(encoding="utf-8")
     if view.count(_PLACEHOLDER) != 1:
         raise RuntimeError(f"static/view.js must contain {_PLACEHOLDER!r} exactly once")
-    vendor: dict[str, object] = {name: _vendor_entry(path) for name, path in VENDOR_FILES.items()}
+    vendor: dict[str, object] = {name: _vendor_entry(name, path) for name, path in VENDOR_FILES.items()}
     digest = hashlib.sha256()
     for path in VENDOR_FILES.values():
         digest.update(path.read_bytes())

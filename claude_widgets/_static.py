@@ -29,6 +29,8 @@ from typing import Any
 import nh3
 
 from ._esm import CSS_PATH
+from ._mathcode import MATHML_ATTRIBUTES, MATHML_TAGS, highlight, math_html
+from ._mdguard import MAX_NESTING, too_deep
 
 STATE_LABELS = {"done": "Done", "stopped": "Stopped", "error": "Error"}
 
@@ -36,12 +38,17 @@ _ALLOWED_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "em", "strong", "s", "del", "code", "pre",
     "blockquote", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td",
 }
+_ALLOWED_TAGS |= {"span", "div"} | MATHML_TAGS  # math (cw-math) and highlighted code (hljs-*)
 _ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "class"},
     "code": {"class"},
     "ol": {"start"},
+    "span": {"class"},
+    "div": {"class"},
+    **MATHML_ATTRIBUTES,
 }
 _ALIGN = {"align": {"left", "center", "right"}}
+_MAX_LEVELS = 4 * MAX_NESTING + 20  # token levels: a list level is two, plus paragraph and inline
 
 
 # Markdown's syntax without raw HTML (shown as text) and without typographic rewriting:
@@ -64,14 +71,62 @@ def _renderer() -> Callable[[str], str]:
     except ImportError:
         from markdown_it import MarkdownIt
 
-        md = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+        # _mdguard bounds the nesting first; markdown-it-py's own cap (20 levels, where a
+        # list level takes two) would silently drop the text below it
+        md = MarkdownIt("commonmark", {"html": False, "maxNesting": _MAX_LEVELS}).enable(["table", "strikethrough"])
         return md.render
     return FastMarkdownIt("zero").enable_many(_SYNTAX).render  # type: ignore[arg-type]
 
 
+_MATH_HINT = re.compile(r"\$|\\[(\[]")
+
+
+@cache
+def _math_renderer() -> Callable[[str], str]:
+    """markdown-it-py with math: ``$…$``, ``$$…$$`` (dollarmath), ``\\(…\\)``, ``\\[…\\]`` (texmath).
+
+    For a text that may hold math (the Rust parser has no plugins). The same rules as the
+    live view's marked extensions: a ``$`` opens only before a non-space and not after a
+    digit, closes only after a non-space and not before a digit (prices stay text).
+    """
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+    from mdit_py_plugins.texmath import texmath_plugin
+
+    md = MarkdownIt("commonmark", {"html": False, "maxNesting": _MAX_LEVELS}).enable(["table", "strikethrough"])
+    dollarmath_plugin(md, allow_space=False, allow_digits=False, allow_labels=False, allow_blank_lines=False,
+                      double_inline=True)
+    texmath_plugin(md, delimiters="brackets")
+
+    def inline(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+        return math_html(tokens[idx].content, display=False, tag="span")
+
+    def inline_double(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+        return math_html(tokens[idx].content, display=True, tag="span")
+
+    def block(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+        return math_html(tokens[idx].content, display=True, tag="div") + "\n"
+
+    md.add_render_rule("math_inline", inline)
+    md.add_render_rule("math_inline_double", inline_double)
+    for name in ("math_block", "math_block_eqno"):
+        md.add_render_rule(name, block)
+    return md.render
+
+
 _IMG = re.compile(r'<img src="([^"]*)" alt="([^"]*)"(?: title="[^"]*")? ?/?>')
 _ALIGN_STYLE = re.compile(r'<(th|td) style="text-align:(left|center|right)">')
+_AMP = "\ue000"  # a private-use character: stands for "&amp;" while nh3 runs
 _FENCE_END = re.compile(r"\n*</code></pre>")
+
+
+_CODE = re.compile(r'<pre><code class="language-([^"\s]+)">(.*?)</code></pre>', re.DOTALL)
+
+
+def _highlighted(m: re.Match[str]) -> str:
+    # as the live view: a code block in a language the highlighter knows gets hljs classes
+    body = highlight(html.unescape(m[2]), html.unescape(m[1]))
+    return m[0] if body is None else f'<pre><code class="hljs language-{m[1]}">{body}</code></pre>'
 
 
 def _image_link(m: re.Match[str]) -> str:
@@ -92,13 +147,53 @@ def _cleaner() -> nh3.Cleaner:
     )
 
 
+RENDER_FAILED = "the Markdown renderer failed"
+"""The reason shown when rendering raised (the record then shows the text as it is)."""
+
+
+def plain_html(src: str, reason: str) -> str:
+    """The fallback for a text that cannot be rendered: a visible note, then ALL the text, escaped.
+
+    The live view builds the same markup (``view.js``: ``TextItem.toPlain``).
+    """
+    note = f'<p class="cw-render-note" role="note">Shown as plain text: {_esc(reason)}</p>'
+    return note + f'<div class="cw-plain-text">{_esc(src)}</div>'
+
+
+def render_markdown(src: str) -> tuple[str, str | None]:
+    """Untrusted Markdown → (sanitised HTML, None), or (the plain-text fallback, why).
+
+    Never lets model output take the process down: a text nested too deep for the parser
+    (``_mdguard``) is not given to it, and anything the parser raises is caught.
+    """
+    reason = too_deep(src)
+    if reason is None:
+        try:
+            return markdown_html(src), None
+        except Exception:  # noqa: BLE001 - any failure of the renderer: show the text instead
+            reason = RENDER_FAILED
+    return plain_html(src, reason), reason
+
+
 def markdown_html(src: str) -> str:
-    """Untrusted Markdown → sanitised HTML (raw HTML as text, images as links)."""
-    out = _IMG.sub(_image_link, _renderer()(src))  # attribute values come escaped
+    """Untrusted Markdown → sanitised HTML (raw HTML as text, images as links).
+
+    Renders whatever it is given: call :func:`render_markdown` for text that may be
+    nested too deep.
+    """
+    render = _math_renderer() if _MATH_HINT.search(src) else _renderer()
+    out = _IMG.sub(_image_link, render(src))  # attribute values come escaped
+    out = _CODE.sub(_highlighted, out)
     out = _ALIGN_STYLE.sub(r'<\1 align="\2">', out)  # a column's alignment as marked renders it
     out = _FENCE_END.sub("\n</code></pre>", out)  # an unclosed fence ends like a closed one
     out = out.replace("<br />\n", "<br />")  # as marked: a hard break is the <br> alone (paragraphs keep newlines)
-    return str(_cleaner().clean(out))
+    # nh3 takes time quadratic in the "&amp;"s of one text node (1 MB of "a&b " → 16 s): the
+    # renderer escaped the text already, so they pass through it as a character of their own
+    amp = _AMP not in out and "&amp;" in out
+    if amp:
+        out = out.replace("&amp;", _AMP)
+    out = str(_cleaner().clean(out))
+    return out.replace(_AMP, "&amp;") if amp else out
 
 
 @cache
@@ -125,9 +220,12 @@ def _parsed(text: str) -> Any:
         return None
 
 
-def _block_html(b: Any) -> str:
+def _block_html(b: Any, fallbacks: list[str]) -> str:
     if b.kind == "text":
-        return _el("div", "cw-block cw-text cw-md jp-RenderedHTMLCommon", markdown_html(b.text()))
+        body, reason = render_markdown(b.text())
+        if reason:
+            fallbacks.append(reason)
+        return _el("div", "cw-block cw-text cw-md jp-RenderedHTMLCommon" + (" cw-plain" if reason else ""), body)
     if b.kind in ("thinking", "redacted_thinking"):
         redacted = b.kind == "redacted_thinking"
         text = "" if redacted else b.text()
@@ -149,27 +247,52 @@ def _block_html(b: Any) -> str:
     return _el("div", f"cw-block cw-tool {kind}", head + _el("pre", "cw-tool-input", _esc(body)))
 
 
+def fallback_label(n: int) -> str:
+    """What the status line says when ``n`` blocks are shown as plain text (view.js: the same)."""
+    return "" if not n else "1 block shown as plain text" if n == 1 else f"{n} blocks shown as plain text"
+
+
+def format_elapsed(seconds: float) -> str:
+    """As the live status line (view.js: formatElapsed)."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
+
+
+def _time_spans(status: Mapping[str, Any], output_tokens: int) -> list[str]:
+    elapsed = float(status.get("elapsed") or 0.0)
+    rate = f"{output_tokens / elapsed:.1f} tok/s" if output_tokens > 1 and elapsed > 0.2 else ""
+    return [_el("span", "cw-elapsed", format_elapsed(elapsed)), _el("span", "cw-rate", rate)]
+
+
 def record_html(blocks: list[Any], status: Mapping[str, Any]) -> str:
     """The record of a finished view: its status line, blocks and error, as the view shows them.
 
-    ``status`` is the view's final ``status`` trait; its time fields are left out (not
-    deterministic).
+    ``status`` is the view's final ``status`` trait. Its elapsed time and rate are shown
+    as the live view shows them (the same line, so nothing moves when the record replaces
+    the view); they are the record's only varying values, each in a span of its own
+    (``cw-elapsed``, ``cw-rate``) that nbval's sanitiser blanks
+    (``notebooks/nbval_sanitize.cfg``).
     """
     state, stop_reason = status["state"], status["stop_reason"]
     input_tokens, output_tokens = status["input_tokens"], status["output_tokens"]
     mark = "≈" if status.get("output_tokens_estimated") else ""  # an estimate after Stop: say so
     tokens = f"in {input_tokens} · out {mark}{output_tokens} tokens" if input_tokens or output_tokens else ""
+    fallbacks: list[str] = []
+    blocks_html = "".join(_block_html(b, fallbacks) for b in blocks)
     info = "".join([
         _el("span", "cw-state", STATE_LABELS.get(state, state)),
+        _el("span", "cw-fallback", fallback_label(len(fallbacks))) if fallbacks else "",
         _el("span", "cw-retry", _esc(status.get("recovery") or "")),
         _el("span", "cw-model", _esc(status["model"] or "")),
         _el("span", "cw-tokens", tokens),
+        *_time_spans(status, output_tokens),
         _el("span", "cw-stop-reason", f"stop: {_esc(stop_reason)}" if stop_reason else ""),
     ])
     bar = _el("div", "cw-bar", '<span class="cw-spinner" aria-hidden="true"></span>'
               + _el("span", "cw-info", info), role="status")
     chars = sum(len(b.text()) for b in blocks)
-    body = bar + _el("div", "cw-blocks", "".join(_block_html(b) for b in blocks))
+    body = bar + _el("div", "cw-blocks", blocks_html)
     if status["error"]:
         body += _el("div", "cw-error", _esc(status["error"]), role="alert")
     root = _el("div", "cw-root cw-record", body, data_cw_state=state, data_cw_text_chars=str(chars))

@@ -45,8 +45,19 @@ def _outputs(path: Path) -> list[list[str]]:
 
 
 def _sanitised(texts: list[list[str]]) -> list[list[str]]:
-    port = re.compile(r"(127\.0\.0\.1|localhost):\d{2,5}")
-    return [[port.sub(r"\1:PORT", t) for t in cell] for cell in texts]
+    """What nbval compares: the outputs with notebooks/nbval_sanitize.cfg's substitutions."""
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / "notebooks" / "nbval_sanitize.cfg")
+    rules = [(re.compile(config[s]["regex"]), config[s]["replace"]) for s in config.sections()]
+
+    def clean(t: str) -> str:
+        for regex, replace in rules:
+            t = regex.sub(replace, t)
+        return t
+
+    return [[clean(t) for t in cell] for cell in texts]
 
 
 @pytest.mark.timeout(900)

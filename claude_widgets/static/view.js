@@ -85,18 +85,26 @@ function loadVendor() {
   let promise = cache.get(key);
   if (!promise) {
     promise = (async () => {
-      let markedMod, purifyMod;
+      const names = ["marked", "dompurify", "temml", "hljs"];
+      let mods;
       if (VENDOR) {
-        [markedMod, purifyMod] = await Promise.all(
-          [VENDOR.marked, VENDOR.dompurify].map(async (v) => importSource(await inflate(b64ToBytes(v.z)))),
-        );
+        mods = await Promise.all(names.map(async (name) => {
+          const v = VENDOR[name];
+          const source = await inflate(b64ToBytes(v.z));
+          // a classic-script build (Temml's): its global, exported
+          return importSource(v.export ? `${source}\nexport default ${v.export};` : source);
+        }));
       } else {
-        [markedMod, purifyMod] = await Promise.all([
+        const temmlSource = await (await fetch(new URL("./vendor/temml/temml.min.js", import.meta.url))).text();
+        mods = await Promise.all([
           import("./vendor/marked/marked.esm.js"),
           import("./vendor/dompurify/purify.es.mjs"),
+          importSource(`${temmlSource}\nexport default temml;`),
+          import("./vendor/highlightjs/highlight.min.js"),
         ]);
       }
-      return makeMarkdown(markedMod, purifyMod.default);
+      const [markedMod, purifyMod, temmlMod, hljsMod] = mods;
+      return makeMarkdown(markedMod, purifyMod.default, temmlMod.default, hljsMod.default);
     })();
     cache.set(key, promise);
     promise.catch(() => cache.delete(key)); // let a later widget try again
@@ -123,10 +131,144 @@ function safeHref(href) {
   }
 }
 
-function makeMarkdown(markedMod, createDOMPurify) {
+// ---- math: $…$, $$…$$, \(…\), \[…\] (the record: _static.py, with mdit-py-plugins'
+// dollarmath and texmath rules, which these mirror). A "$" opens inline math only when
+// no space follows it and no digit precedes it, and closes only after a non-space and
+// before a non-digit ("$5 and $6" stay prices); a "\$" is a dollar.
+const MATH_DISPLAY_DOLLAR = /^ {0,3}\$\$/;
+const MATH_BRACKET_BLOCK = /^ {0,3}\\\[([\s\S]+?)\\\][ \t]*(?:\n|$)/;
+const MATH_BRACKET_INLINE = /^\\\(([\s\S]+?)\\\)/;
+const MATH_OPEN = /\$|\\[([]/; // where math may start: the source of an open region
+const MATHML_NS = "http://www.w3.org/1998/Math/MathML";
+
+function escapedAt(src, i) {
+  let n = 0;
+  while (i - 1 - n >= 0 && src[i - 1 - n] === "\\") n++;
+  return n % 2 === 1;
+}
+
+function mathBlockDollar(src) {
+  // dollarmath's block rule, without labels and without blank lines inside
+  if (!MATH_DISPLAY_DOLLAR.test(src)) return null;
+  const lines = src.split("\n");
+  const first = lines[0];
+  const start = first.indexOf("$$");
+  const firstTrim = first.trim();
+  if (firstTrim.length > 3) {
+    if (firstTrim.endsWith("$$")) {
+      const raw = first + (lines.length > 1 ? "\n" : "");
+      return { raw, text: first.slice(start + 2, first.lastIndexOf("$$")) };
+    }
+    if (first.slice(start + 2).includes("$$")) return null;
+  }
+  const body = [first.slice(start + 2)];
+  for (let k = 1; k < lines.length; k++) {
+    const t = lines[k].trim();
+    if (t.endsWith("$$")) {
+      body.push(lines[k].slice(0, lines[k].lastIndexOf("$$")));
+      const raw = lines.slice(0, k + 1).join("\n") + (k + 1 < lines.length ? "\n" : "");
+      return { raw, text: body.join("\n") };
+    }
+    if (t === "") return null;
+    body.push(lines[k]);
+  }
+  return null;
+}
+
+function mathInlineDollar(src, prev) {
+  // dollarmath's inline rule with allow_space=False, allow_digits=False, double_inline=True
+  if (src[0] !== "$" || src.length < 2 || /\s/.test(src[1]) || /[0-9]/.test(prev)) return null;
+  const dbl = src[1] === "$";
+  let pos = dbl ? 2 : 1;
+  for (;;) {
+    let end = src.indexOf("$", pos);
+    if (end < 0) return null;
+    if (escapedAt(src, end)) {
+      pos = end + 1;
+      continue;
+    }
+    if (dbl) {
+      if (src[end + 1] !== "$") {
+        pos = end + 1;
+        continue;
+      }
+      end += 1;
+    }
+    if (/\s/.test(src[end - 1]) || /[0-9]/.test(src[end + 1] || "")) return null;
+    const text = dbl ? src.slice(2, end - 1) : src.slice(1, end);
+    return text ? { raw: src.slice(0, end + 1), text, display: dbl } : null;
+  }
+}
+
+function mathExtensions(renderMath) {
+  const block = (raw, text) => ({ type: "mathBlock", raw, text });
+  return [
+    {
+      name: "mathBlock",
+      level: "block",
+      // no start(): a math block does not interrupt a paragraph (as in markdown-it)
+      tokenizer(src) {
+        const d = mathBlockDollar(src);
+        if (d) return block(d.raw, d.text);
+        const m = MATH_BRACKET_BLOCK.exec(src);
+        return m ? block(m[0], m[1]) : undefined;
+      },
+      renderer: (t) => renderMath(t.text, true, "div"),
+    },
+    {
+      name: "mathInline",
+      level: "inline",
+      start(src) {
+        const m = /\$|\\\(/.exec(src);
+        return m ? m.index : undefined;
+      },
+      tokenizer(src, tokens) {
+        const last = tokens && tokens.length ? tokens[tokens.length - 1].raw : "";
+        const d = mathInlineDollar(src, last ? last[last.length - 1] : "");
+        if (d) return { type: "mathInline", raw: d.raw, text: d.text, display: d.display };
+        const m = MATH_BRACKET_INLINE.exec(src);
+        return m ? { type: "mathInline", raw: m[0], text: m[1], display: false } : undefined;
+      },
+      renderer: (t) => renderMath(t.text, t.display, "span"),
+    },
+  ];
+}
+
+function makeMarkdown(markedMod, createDOMPurify, temml, hljs) {
   const md = new markedMod.Marked({ gfm: true, breaks: false, async: false });
+  // TeX → MathML (no \href, \url, \includegraphics…: Temml's trust is off); a formula
+  // that does not parse shows as its source, in code. _static.py renders the same markup.
+  const renderMath = (tex, display, tag) => {
+    const src = tex.trim();
+    let out;
+    try {
+      out = temml ? temml.renderToString(src, { displayMode: display, throwOnError: true, trust: false }) : null;
+    } catch {
+      out = null;
+    }
+    const cls = display ? "cw-math cw-math-display" : "cw-math";
+    if (out === null) return `<${tag} class="${cls} cw-math-error"><code>${escapeHtml(src)}</code></${tag}>`;
+    return `<${tag} class="${cls}">${out}</${tag}>`;
+  };
+  md.use({ extensions: mathExtensions(renderMath) });
   md.use({
     renderer: {
+      // Code blocks are highlighted (highlight.js, for a language it knows by the fence's
+      // name; the record: Pygments, with the same class names and colours).
+      code({ text, lang }) {
+        const name = (lang || "").match(/^\S*/)[0];
+        const known = name && hljs && hljs.getLanguage(name);
+        let body = escapeHtml(text);
+        if (known) {
+          try {
+            body = hljs.highlight(text, { language: name, ignoreIllegals: true }).value;
+          } catch {
+            body = escapeHtml(text);
+          }
+        }
+        const cls = name ? ` class="${known ? "hljs " : ""}language-${escapeHtml(name)}"` : "";
+        return `<pre><code${cls}>${body}${text.endsWith("\n") || !text ? "" : "\n"}</code></pre>\n`;
+      },
       // Raw HTML in the model's output is shown as text, never interpreted: what a
       // reader asked about ("use the <details> tag") stays visible, and an injected
       // payload is inert text (DOMPurify below is the second line of defence).
@@ -152,14 +294,18 @@ function makeMarkdown(markedMod, createDOMPurify) {
       if (href === null) node.removeAttribute("href");
       node.setAttribute("target", "_blank");
       node.setAttribute("rel", "noopener noreferrer");
+    } else if (node.namespaceURI === MATHML_NS) {
+      // MathML comes from Temml only (raw HTML is text): no links, no actions in it
+      for (const name of ["href", "xlink:href", "actiontype", "src"]) node.removeAttribute(name);
     }
   });
   const config = {
-    USE_PROFILES: { html: true }, // no SVG, no MathML
+    USE_PROFILES: { html: true, mathMl: true }, // MathML for math (Temml's output); no SVG
     FORBID_TAGS: [
       "style", "script", "iframe", "frame", "frameset", "object", "embed", "form", "input",
       "button", "textarea", "select", "option", "base", "link", "meta", "img", "picture",
-      "video", "audio", "source", "track", "svg", "math", "template", "noscript",
+      "video", "audio", "source", "track", "svg", "template", "noscript", "maction",
+      "annotation-xml", "mglyph", "malignmark",
     ],
     FORBID_ATTR: ["style", "srcset", "action", "formaction", "background", "poster", "xlink:href"],
     ALLOW_DATA_ATTR: false,
@@ -183,9 +329,50 @@ function makeMarkdown(markedMod, createDOMPurify) {
       STATS.renderedChars += chars;
       STATS.renders += 1;
       tokens.links = links || tokens.links || Object.create(null);
-      return purify.sanitize(md.parser(tokens), config);
+      const frag = purify.sanitize(md.parser(tokens), config);
+      for (const pre of frag.querySelectorAll("pre")) pre.prepend(copyButton("Copy code"));
+      return frag;
     },
   };
+}
+
+// ------------------------------------------------------------------ copying
+
+/** A copy button: its label is CSS (::after), so it adds nothing to the text it sits in. */
+function copyButton(title) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "cw-copy";
+  b.title = title;
+  b.setAttribute("aria-label", title);
+  return b;
+}
+
+/**
+ * Put `text` on the clipboard: the async Clipboard API where the page may use it, else a
+ * selected textarea and execCommand("copy") (older hosts, iframes without permission).
+ */
+async function copyText(text) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const ta = document.createElement("textarea");
+    ta.value = text;
+    ta.setAttribute("readonly", "");
+    ta.style.position = "fixed";
+    ta.style.opacity = "0";
+    document.body.append(ta);
+    ta.select();
+    let ok = false;
+    try {
+      ok = document.execCommand("copy");
+    } catch {
+      ok = false;
+    }
+    ta.remove();
+    return ok;
+  }
 }
 
 // ------------------------------------------------------------------ model-level state
@@ -384,6 +571,191 @@ class Answer {
   }
 }
 
+// ------------------------------------------------------------------ nesting guard
+
+// Markdown parsers recurse once per nesting level: marked throws RangeError at ~3,000
+// nested list or quote markers (and spends time quadratic in the depth before that),
+// markdown-it-pyrs kills the kernel. A text nested deeper than MAX_NESTING is shown as
+// plain text, with a note, live and in the record alike. The rules are
+// claude_widgets/_mdguard.py's, line for line (see its docstring for why each is so);
+// here they run incrementally: each complete line is checked once, as it arrives.
+const MAX_NESTING = 20;
+const TOO_DEEP = "nesting too deep to render";
+const RENDER_FAILED = "the Markdown renderer failed";
+const NO_RENDERER = "the Markdown renderer could not load";
+const G_PREFIX = /[ \t]*(?:>|[-+*](?=[ \t]|$)|[0-9]{1,9}[.)](?=[ \t]|$))[ \t]*/y;
+const G_LEAD = /[ \t]*/y;
+const G_QUOTE = /[ \t]{0,3}> ?/y;
+const G_FENCE = /^[ \t]{0,3}(`{3,}|~{3,})([^\n]*)/;
+const G_RUNS = /\*+|_+|~+/g;
+const G_WS = new Set([..." \t\r\n\f\v"]);
+const G_PUNCT = new Set([..."!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"]);
+const G_BLANK = /^[ \t\r\f\v]*$/;
+
+function gColumns(ws) {
+  let col = 0;
+  for (const c of ws) col = c === "\t" ? col + 4 - (col % 4) : col + 1;
+  return col;
+}
+
+function gSticky(re, s, pos) {
+  re.lastIndex = pos;
+  const m = re.exec(s);
+  return m ? re.lastIndex : -1;
+}
+
+/** [container depth, where the content starts] of one line. */
+function gPrefix(line) {
+  let markers = 0;
+  let pos = 0;
+  while (markers <= MAX_NESTING) {
+    const end = gSticky(G_PREFIX, line, pos);
+    if (end < 0) break;
+    markers += 1;
+    pos = end;
+  }
+  const lead = gSticky(G_LEAD, line, 0);
+  if (!markers) return [0, lead];
+  return [markers + Math.floor(gColumns(line.slice(0, lead)) / 2), pos];
+}
+
+function gQuotes(line, want) {
+  let n = 0;
+  let pos = 0;
+  while (n < want) {
+    const end = gSticky(G_QUOTE, line, pos);
+    if (end < 0) break;
+    n += 1;
+    pos = end;
+  }
+  return [n, pos];
+}
+
+/** [can open, can close] for a run of `ch` between `prev` and `next` (CommonMark's flanking). */
+function gFlanks(ch, prev, next) {
+  const left = !G_WS.has(next) && (!G_PUNCT.has(next) || G_WS.has(prev) || G_PUNCT.has(prev));
+  const right = !G_WS.has(prev) && (!G_PUNCT.has(prev) || G_WS.has(next) || G_PUNCT.has(next));
+  if (ch === "_") return [left && (!right || G_PUNCT.has(prev)), right && (!left || G_PUNCT.has(next))];
+  return [left, right];
+}
+
+class NestingGuard {
+  constructor() {
+    this.pos = 0; // text[0:pos] is checked, whole lines
+    this.fence = null; // [char, length, quotes, content indent]
+    this.openRuns = 0;
+    this.verdict = null;
+  }
+
+  /** The reason `text` cannot be rendered, or null; `final`: its last line is complete. */
+  check(text, final) {
+    let nl;
+    while (!this.verdict && (nl = text.indexOf("\n", this.pos)) !== -1) {
+      this.line(text.slice(this.pos, nl));
+      this.pos = nl + 1;
+    }
+    if (this.verdict) return this.verdict;
+    if (final) {
+      this.line(text.slice(this.pos));
+      this.pos = text.length;
+    } else {
+      this.partial(text);
+    }
+    return this.verdict;
+  }
+
+  /**
+   * The last, incomplete line: its markers, and its emphasis runs as far as they are
+   * known (a run at the very end may still grow), resumed where the last call stopped,
+   * so a long line costs no more than its new text. The complete line is checked again
+   * by line(), from scratch: the verdict at the end is _mdguard.py's.
+   */
+  partial(text) {
+    const at = this.pos;
+    if (this.fence) return; // code until the line is complete
+    if (!this.pl || this.pl.at !== at) this.pl = { at, scanned: -1, runs: this.openRuns, deepest: 0 };
+    const pl = this.pl;
+    if (pl.scanned < 0) {
+      const [depth, start] = gPrefix(text.slice(at, at + 2048) + "x"); // "x": only markers a space follows
+      if (depth > MAX_NESTING) {
+        this.verdict = TOO_DEEP;
+        return;
+      }
+      if (at + start >= text.length || start >= 2048) return; // the line's prefix is not settled yet
+      if (/[`~]/.test(text[at + start])) return; // maybe a fence: wait for the whole line
+      pl.scanned = at + start;
+    }
+    G_RUNS.lastIndex = pl.scanned;
+    for (let r = G_RUNS.exec(text); r; r = G_RUNS.exec(text)) {
+      const i = r.index;
+      const j = i + r[0].length;
+      if (j >= text.length) break; // what follows the run is not known yet
+      const [open, close] = gFlanks(r[0][0], i > at ? text[i - 1] : "\n", text[j]);
+      if (close && pl.runs) {
+        pl.deepest = Math.max(pl.deepest, pl.runs);
+        pl.runs -= 1;
+      } else if (open) {
+        pl.runs += 1;
+      }
+      pl.scanned = j;
+    }
+    if (pl.deepest > MAX_NESTING) this.verdict = TOO_DEEP;
+  }
+
+  line(line) {
+    const [depth, start] = gPrefix(line);
+    if (depth > MAX_NESTING) {
+      this.verdict = TOO_DEEP;
+      return;
+    }
+    if (this.fence) {
+      const [ch, length, quotes, indent] = this.fence;
+      const [n, pos] = gQuotes(line, quotes);
+      const rest = line.slice(pos);
+      if (G_BLANK.test(rest) || (n === quotes && gColumns(rest.slice(0, gSticky(G_LEAD, rest, 0))) >= indent)) {
+        const run = rest.replace(/^[ \t\r]+|[ \t\r]+$/g, "");
+        if (run && run[0] === ch && run === ch.repeat(run.length) && run.length >= length) this.fence = null;
+        return;
+      }
+      this.fence = null; // the line left the fence's container: it ends there
+    }
+    const content = line.slice(start);
+    const m = G_FENCE.exec(content);
+    if (m && !(m[1][0] === "`" && m[2].includes("`"))) {
+      const [quotes, pos] = gQuotes(line, MAX_NESTING + 1);
+      const indent = depth > quotes ? gColumns(line.slice(pos, start)) : 0;
+      this.fence = [m[1][0], m[1].length, quotes, indent];
+      this.openRuns = 0;
+      return;
+    }
+    if (G_BLANK.test(content)) {
+      this.openRuns = 0;
+      return;
+    }
+    let depthRuns = this.openRuns;
+    let deepest = 0;
+    G_RUNS.lastIndex = start;
+    for (let r = G_RUNS.exec(line); r; r = G_RUNS.exec(line)) {
+      const i = r.index;
+      const j = i + r[0].length;
+      const [canOpen, canClose] = gFlanks(r[0][0], i > 0 ? line[i - 1] : "\n", j < line.length ? line[j] : "\n");
+      if (canClose && depthRuns) {
+        deepest = Math.max(deepest, depthRuns);
+        depthRuns -= 1;
+      } else if (canOpen) {
+        depthRuns += 1;
+      }
+    }
+    this.openRuns = depthRuns;
+    if (deepest > MAX_NESTING) this.verdict = TOO_DEEP;
+  }
+}
+
+/** What the status line says when `n` blocks are shown as plain text (_static.py: the same). */
+function fallbackLabel(n) {
+  return !n ? "" : n === 1 ? "1 block shown as plain text" : `${n} blocks shown as plain text`;
+}
+
 // ------------------------------------------------------------------ views
 
 const h = (tag, cls, text) => {
@@ -409,9 +781,14 @@ const h = (tag, cls, text) => {
 // Characters that may start, end or change Markdown syntax inside a line.
 // Emphasis/code delimiters and brackets are allowed where they can only *open*.
 const SPECIAL = /[\n\r<>\\&|#:@]/;
-const PAIRED = /[*_~`[\]()]/;
+const PAIRED = /[*_~`[\]()$]/;
 const DELIM_RUNS = /[*_~`]+/g;
-const OPEN_MARKS = /[*_~`[]/; // shown as text, these mean "something may still close"
+const OPEN_MARKS = /[*_~`[$]/; // shown as text, these mean "something may still close"
+
+/** Does `src` open a \( or \[ that it does not close? (Rendered, the backslash is gone.) */
+function openMath(src) {
+  return src.lastIndexOf("\\(") > src.lastIndexOf("\\)") || src.lastIndexOf("\\[") > src.lastIndexOf("\\]");
+}
 const ONLY_WS = /^\s*$/;
 // (not <pre><code>: marked ends a code block's text with a newline of its own)
 const TEXT_SINKS = new Set(["P", "LI", "H1", "H2", "H3", "H4", "H5", "H6", "TD", "TH"]);
@@ -524,6 +901,34 @@ class TextItem {
     this.tailKind = null; // the token type, when the tail is a single block
     this.seenLen = -1;
     this.seenDone = null;
+    this.guard = new NestingGuard();
+    this.plain = null; // why the block is shown as plain text, once it is
+  }
+
+  /**
+   * Show the block as plain text from now on: a note saying why, then ALL of its text,
+   * appended as text nodes (never HTML). The record builds the same markup
+   * (_static.py: plain_html). Never less than was received, whatever failed.
+   */
+  toPlain(reason) {
+    this.plain = reason;
+    this.el.classList.add("cw-plain");
+    const note = h("p", "cw-render-note", `Shown as plain text: ${reason}`);
+    note.setAttribute("role", "note");
+    this.plainEl = h("div", "cw-plain-text");
+    this.plainShown = 0;
+    this.fence = null;
+    this.open = null;
+    this.el.replaceChildren(note, this.plainEl);
+  }
+
+  plainUpdate() {
+    const text = this.block.text;
+    if (text.length > this.plainShown) {
+      this.plainEl.append(text.slice(this.plainShown));
+      STATS.plainChars += text.length - this.plainShown;
+      this.plainShown = text.length;
+    }
   }
 
   affordable(cost) {
@@ -536,10 +941,25 @@ class TextItem {
     if (!force && b.text.length === this.seenLen && b.done === this.seenDone) return;
     this.seenLen = b.text.length;
     this.seenDone = b.done;
-    if (!md) {
-      this.tail.textContent = b.text; // no Markdown library (failed to load): plain text
-      return;
+    if (!this.plain) {
+      const reason = md ? this.guard.check(b.text, b.done) : NO_RENDERER;
+      if (reason) this.toPlain(reason);
     }
+    if (!this.plain) {
+      try {
+        this.markdownUpdate(force);
+        return;
+      } catch (err) {
+        // e.g. RangeError (a stack overflow in a parser, a regex on a 10 MB line)
+        console.warn("[claude-widgets] showing a block as plain text:", err);
+        this.toPlain(RENDER_FAILED);
+      }
+    }
+    this.plainUpdate();
+  }
+
+  markdownUpdate(force) {
+    const b = this.block;
     if (b.done) {
       this.commitAll();
       return;
@@ -675,7 +1095,7 @@ class TextItem {
     o.sink.append(this.view.md.renderInline(src));
     this.work += src.length;
     this.shownLen = text.length - this.committedLen;
-    this.pending = showsOpenMarks(o.marker.nextSibling);
+    this.pending = showsOpenMarks(o.marker.nextSibling) || openMath(src);
     this.freeze();
   }
 
@@ -770,7 +1190,7 @@ class TextItem {
       const sink = textSink(this.tail);
       if (sink) sink.append(src.slice(n));
     }
-    this.pending = showsOpenMarks(this.tail.firstChild);
+    this.pending = showsOpenMarks(this.tail.firstChild) || openMath(src);
     this.freeze();
   }
 
@@ -949,15 +1369,20 @@ class View {
     this.elapsedEl = h("span", "cw-elapsed");
     this.rateEl = h("span", "cw-rate");
     this.stopReasonEl = h("span", "cw-stop-reason");
+    this.fallbackEl = h("span", "cw-fallback");
     this.retryEl = h("span", "cw-retry");
     this.stopBtn = h("button", "cw-stop", "Stop");
     this.stopBtn.type = "button";
     this.stopBtn.title = "Stop the stream and keep the partial answer";
     this.stopBtn.addEventListener("click", () => this.onStop());
     const info = h("span", "cw-info");
-    info.append(this.stateEl, this.retryEl, this.modelEl, this.tokensEl, this.elapsedEl, this.rateEl,
+    info.append(this.stateEl, this.fallbackEl, this.retryEl, this.modelEl, this.tokensEl, this.elapsedEl, this.rateEl,
       this.stopReasonEl);
-    this.bar.append(this.spinner, info, this.stopBtn);
+    this.copyAllBtn = copyButton("Copy the answer (its Markdown)");
+    this.copyAllBtn.classList.add("cw-copy-all");
+    this.bar.append(this.spinner, info, this.stopBtn, this.copyAllBtn);
+    // every copy button (the answer's, each code block's) through one listener
+    this.root.addEventListener("click", (e) => this.onCopy(e));
     this.blocksEl = h("div", "cw-blocks");
     this.errorEl = h("div", "cw-error");
     this.errorEl.setAttribute("role", "alert");
@@ -1019,6 +1444,9 @@ class View {
     this.root.classList.toggle("cw-active", active);
     this.root.dataset.cwResync = a.waiting ? "1" : "0";
     this.stateEl.textContent = STATE_LABEL[state] || state;
+    const plain = this.items.filter((it) => it.plain).length;
+    this.fallbackEl.textContent = fallbackLabel(plain);
+    this.root.dataset.cwFallback = String(plain);
     this.modelEl.textContent = s.model || "";
     const inTok = s.input_tokens | 0;
     const outTok = s.output_tokens | 0;
@@ -1059,6 +1487,22 @@ class View {
     }
   }
 
+  /** The answer as the model wrote it: its text blocks' Markdown (as `view.text` in Python). */
+  answerText() {
+    return this.answer.blocks.filter((b) => b.type === "text").map((b) => b.text).join("");
+  }
+
+  onCopy(e) {
+    const btn = e.target instanceof Element ? e.target.closest(".cw-copy") : null;
+    if (!btn || !this.root.contains(btn)) return;
+    const code = btn.parentElement && btn.parentElement.querySelector("code");
+    const text = btn === this.copyAllBtn ? this.answerText() : code ? code.textContent : "";
+    copyText(text).then((ok) => {
+      btn.dataset.copied = ok ? "yes" : "no";
+      setTimeout(() => delete btn.dataset.copied, 1500);
+    });
+  }
+
   onStop() {
     const a = this.answer;
     if (!ACTIVE.has(a.status.state)) return;
@@ -1081,7 +1525,7 @@ class View {
 // ------------------------------------------------------------------ anywidget entry
 
 /** Internals, for tests/browser/test_view_unit.py (anywidget only uses the default export). */
-export const __test__ = { loadVendor, Answer, View, plainAppendable, textSink, STATS, inflate };
+export const __test__ = { loadVendor, Answer, View, plainAppendable, textSink, STATS, inflate, NestingGuard };
 
 // A function default export: anywidget calls it once per widget model, so `answer`
 // below is per model and shared by all of that model's views.

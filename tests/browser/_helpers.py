@@ -169,15 +169,21 @@ def stream_cell(prompt: str = "hello", *, scenario: str | None = None, fault: st
 # What must never appear inside a view, whatever the model says.
 XSS_CHECK_JS = """(root) => {
     const bad = [];
-    const forbidden = 'script,iframe,frame,object,embed,form,input,button:not(.cw-stop),textarea,select,'
-        + 'style,link,meta,base,img,svg,math,video,audio,source,template,details:not(.cw-thinking)';
+    const forbidden = 'script,iframe,frame,object,embed,form,input,button:not(.cw-stop):not(.cw-copy),textarea,'
+        + 'select,style,link,meta,base,img,svg,video,audio,source,template,details:not(.cw-thinking),'
+        + 'maction,annotation-xml,mglyph';
     for (const el of root.querySelectorAll(forbidden)) bad.push('element <' + el.nodeName.toLowerCase() + '>');
+    // MathML only as the view renders TeX: inside a .cw-math element
+    for (const el of root.querySelectorAll('math')) {
+        if (!el.parentElement.closest('.cw-math')) bad.push('element <math> outside .cw-math');
+    }
     for (const el of root.querySelectorAll('*')) {
         for (const a of el.attributes) {
             const name = a.name.toLowerCase();
             if (name.startsWith('on')) bad.push('attribute ' + name + ' on <' + el.nodeName.toLowerCase() + '>');
             if (name === 'style' || name === 'srcdoc' || name === 'formaction' || name === 'action')
                 bad.push('attribute ' + name);
+            if ((name === 'href' || name === 'xlink:href') && el.nodeName !== 'A') bad.push(name + ' on <' + el.nodeName.toLowerCase() + '>');
             if (name === 'href' || name === 'src' || name === 'xlink:href') {
                 const url = new URL(a.value, location.href);
                 if (!['http:', 'https:', 'mailto:'].includes(url.protocol)) bad.push(name + '=' + a.value);

@@ -95,7 +95,30 @@ def _long_answer() -> str:
     return text
 
 
+MATH = r"""Prime factors: $$1001 = 7 \times 11 \times 13$$
+
+Inline $a^2 + b^2 = c^2$ and \(\frac{1}{2}\) in a sentence, and `$code$` is code.
+An escaped \$ dollar, and prices $5 and $6 stay text.
+
+$$
+\sum_{k=1}^{n} k = \frac{n(n+1)}{2}
+$$
+
+\[
+e^{i\pi} + 1 = 0
+\]
+
+- a list item with $x_1 * y_2$ math
+- **bold $\alpha$** and a bad formula $\frac{1}{$ here
+
+```python
+def area(r: float) -> float:
+    return 3.14159 * r ** 2  # "$not math$"
+```
+Done."""
+
 DOCS = {
+    "math": MATH,
     "tour": _scenarios.MARKDOWN_TOUR,
     "xss": _scenarios.XSS,
     "story": _scenarios.STORY,
@@ -338,6 +361,15 @@ XSS_PAYLOADS = [
     ("[vb link](vbscript:msgbox(22))", "vb link"),
     ('<p style="background:url(javascript:alert(23))" onclick="alert(24)">styled</p>', 'onclick="alert(24)"'),
     ("`<img src=x onerror=alert(25)>` as inline code", "<img src=x onerror=alert(25)>"),
+    # math and code (issue 14.8): TeX is typeset without links or HTML, code is text
+    (r"$\href{javascript:alert(26)}{x}$", "href"),
+    (r"$$\href{javascript:alert(27)}{click}$$", "href"),
+    (r"\(\url{javascript:alert(28)}\)", "url"),
+    (r"$\htmlData{onclick=alert(29)}{x}$ and $\includegraphics{https://e.com/i.png}$", "htmlData"),
+    (r"$<img src=x onerror=alert(30)>$", "<img"),
+    (r"$\text{<script>alert(31)</script>}$", "alert(31)"),
+    ("```html\n<script>alert(32)</script><img src=x onerror=alert(33)>\n```", "<script>alert(32)</script>"),
+    ("```javascript\nalert(34)</code></pre><img src=x onerror=alert(35)>\n```", "onerror=alert(35)"),
 ]
 
 

@@ -74,12 +74,28 @@ def test_final_bundle_is_the_record_not_the_widget() -> None:
     assert isinstance(metadata, dict)
 
 
+def _sanitised(html: str) -> str:
+    """The record as nbval compares it: its elapsed time and rate blanked by the notebooks' sanitiser."""
+    import configparser
+    import re
+    from pathlib import Path
+
+    config = configparser.ConfigParser()
+    config.read(Path(__file__).resolve().parents[2] / "notebooks" / "nbval_sanitize.cfg")
+    for section in config.sections():
+        html = re.sub(config[section]["regex"], config[section]["replace"], html)
+    return html
+
+
 def test_record_is_deterministic() -> None:
-    """No ids, timings or addresses: two runs give the same text/plain and text/html."""
+    """No ids or addresses; the elapsed time and rate, the only times, are what nbval's sanitiser blanks."""
     a, b = finished(BLOCKS), finished(BLOCKS)
     da, _ = a._repr_mimebundle_()
     db, _ = b._repr_mimebundle_()
+    assert '<span class="cw-elapsed">' in da["text/html"] and '<span class="cw-rate">' in da["text/html"]
+    da["text/html"], db["text/html"] = _sanitised(da["text/html"]), _sanitised(db["text/html"])
     assert da == db
+    assert '<span class="cw-elapsed"></span><span class="cw-rate"></span>' in da["text/html"]
     assert "0x" not in da["text/plain"] + da["text/html"]
     assert a.model_id not in da["text/html"]
 
@@ -187,15 +203,16 @@ def test_both_markdown_renderers_give_the_same_record(monkeypatch: Any) -> None:
     from ..browser.test_view_unit import TRICKY, XSS_PAYLOADS
 
     corpus = [_scenarios.MARKDOWN_TOUR, _scenarios.XSS, _scenarios.STORY, _scenarios.SSE_EXPLAINER, TRICKY,
-              "\n\n".join(p for p, _ in XSS_PAYLOADS), "```python\nunclosed = True\n", "![alt](https://e.com/i.png)"]
+              "\n\n".join(p for p, _ in XSS_PAYLOADS), "```python\nunclosed = True\n", "![alt](https://e.com/i.png)",
+              "- " * 19 + "x", ">" * 20 + " deep quote", "_a " * 20 + "a_ " * 20]  # as deep as _mdguard allows
     _static._renderer.cache_clear()
-    fast = [_static.markdown_html(t) for t in corpus]
+    fast = [_static.render_markdown(t)[0] for t in corpus]
     assert "builtins.MarkdownIt" in repr(_static._renderer())  # the Rust one
     monkeypatch.setitem(sys.modules, "markdown_it_pyrs", None)  # as if no wheel: the fallback
     _static._renderer.cache_clear()
     try:
         assert "markdown_it.main.MarkdownIt" in repr(_static._renderer())
-        slow = [_static.markdown_html(t) for t in corpus]
+        slow = [_static.render_markdown(t)[0] for t in corpus]
     finally:
         _static._renderer.cache_clear()
     for a, b in zip(fast, slow):
@@ -210,3 +227,19 @@ def test_repr_is_short_and_deterministic() -> None:
     assert repr(view) == f"<StreamView done: {view._answer.nchars():,} characters, {view._answer.model}>"
     assert repr(ipywidgets.HBox([view])) == f"HBox(children=({view!r},))"
     assert repr(StreamView()) == "<StreamView idle: 0 characters>"
+
+
+def test_math_and_code_payloads_are_inert_in_the_record() -> None:
+    """TeX is typeset without links or HTML, and code stays text, whatever the model writes (14.8)."""
+    text = ("$\\href{javascript:alert(1)}{x}$ and $$\\href{javascript:alert(2)}{y}$$\n\n"
+            "\\(\\url{javascript:alert(3)}\\) $<img src=x onerror=alert(4)>$ $\\text{<script>alert(5)</script>}$\n\n"
+            "$\\style{color:red}{z}$ $\\includegraphics{https://e.com/i.png}$ $\\class{x}{y}$\n\n"
+            "```html\n<script>alert(6)</script></code></pre><img src=x onerror=alert(7)>\n```\n\n"
+            "```python\nx = '</code></pre><script>alert(8)</script>'\n```\n\n$a^2$ and $$\\frac{1}{2}$$")
+    page = finished([{"type": "text", "text": text}])._repr_mimebundle_()[0]["text/html"]
+    body = page[page.index("</style>") + len("</style>"):]
+    for bad in ("<img", "<script", "href=\"javascript", "onerror=\"", "<style", "style=", "<mglyph", "xlink"):
+        assert bad not in body, bad
+    assert body.count("<math") >= 3  # the formulas that are math did render
+    assert '<code class="hljs language-python">' in body
+    assert "&lt;/code&gt;&lt;/pre&gt;&lt;script&gt;" in body  # code is text, escaped
