@@ -25,15 +25,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests._chromium import CHROMIUM_ARGS, require_chromium  # noqa: E402
-from tests.browser._costs import SINK_LABELS, SINKS, Result, cells_for, measure  # noqa: E402
-from tests.browser._helpers import Notebook  # noqa: E402
-from tests.browser.conftest import _start_server, _stop_server  # noqa: E402
+from tests._chromium import CHROMIUM_ARGS, require_chromium
+from tests.browser._costs import SINK_LABELS, SINKS, Result, cells_for, measure
+from tests.browser._helpers import Notebook
+from tests.browser.conftest import _start_server, _stop_server
 
 RUNS = [(5000, True), (5000, False), (50000, False)]
 RECORD_BOUND_MS = 10_000
@@ -143,11 +142,11 @@ def write(results: list[Result], adversarial: list[tuple[str, float, float, str]
     lines = [
         "# Showing a stream in JupyterLab: what it costs the page",
         "",
-        f"Measured by `python bench/browser_bench.py` on {datetime.date.today().isoformat()}: JupyterLab in headless "
-        "Chromium, one fresh notebook and kernel per run, CDP metrics (tests/browser/_costs.py).",
+        (f"Measured by `python bench/browser_bench.py` on {datetime.date.today().isoformat()}: JupyterLab in headless "
+        "Chromium, one fresh notebook and kernel per run, CDP metrics (tests/browser/_costs.py)."),
         "",
-        "| sink | answer | main thread (ms) | last delta → final (ms) | DOM lag p50 / p95 (ms) | JS heap growth (MB) "
-        "| long tasks n / total (ms) | longest task (ms) | longest frame (ms) |",
+        ("| sink | answer | main thread (ms) | last delta → final (ms) | DOM lag p50 / p95 (ms) | JS heap growth (MB) "
+        "| long tasks n / total (ms) | longest task (ms) | longest frame (ms) |"),
         "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
@@ -159,15 +158,15 @@ def write(results: list[Result], adversarial: list[tuple[str, float, float, str]
                      f"| {_fmt(r.longest_frame_ms)} |")
     lines += [
         "",
-        "- *main thread*: CDP `TaskDuration` from the cell's start until the page settled (no DOM change for 1.5 s), "
+        ("- *main thread*: CDP `TaskDuration` from the cell's start until the page settled (no DOM change for 1.5 s), "
         "JupyterLab's own work included. *last delta → final*: the page's last DOM change minus the time the kernel "
         "handed over the last delta. *DOM lag*: for each delta, the first time the output showed all the non-space "
         "characters received up to it, minus the time it was handed over (page and kernel share the clock). "
         "*JS heap growth*: `JSHeapUsedSize` after a forced GC, after the run minus before. *long tasks*: "
-        "PerformanceObserver `longtask` (≥ 50 ms); *longest frame*: the longest gap between animation frames.",
-        "- Bounds (issue 14.9), checked for StreamView by tests/browser/test_browser_costs.py: paced DOM lag p95 ≤ 60 ms; "
+        "PerformanceObserver `longtask` (≥ 50 ms); *longest frame*: the longest gap between animation frames."),
+        ("- Bounds (issue 14.9), checked for StreamView by tests/browser/test_browser_costs.py: paced DOM lag p95 ≤ 60 ms; "
         "a 50k-token burst grows the heap ≤ 10 MB. Not met yet: no task over 100 ms in a 50k-token burst "
-        "(see the longest-task column).",
+        "(see the longest-task column)."),
         f"- Machine: {platform.machine()}, Python {platform.python_version()}, 2 cores shared with other work.",
         "",
         "## 1 MB adversarial answers (issue 13)",
@@ -182,13 +181,13 @@ def write(results: list[Result], adversarial: list[tuple[str, float, float, str]
     held = "holds" if bound_rec <= RECORD_BOUND_MS and bound_live <= LIVE_BOUND_MS else "DOES NOT HOLD"
     lines += [
         "",
-        f"Stated bound: a 1 MB answer of any of these shapes renders in ≤ {RECORD_BOUND_MS // 1000} s in the record "
+        (f"Stated bound: a 1 MB answer of any of these shapes renders in ≤ {RECORD_BOUND_MS // 1000} s in the record "
         f"and ≤ {LIVE_BOUND_MS // 1000} s live on this machine: {held} in this run (largest: record "
         f"{bound_rec:,.0f} ms, live {bound_live:,.0f} ms). The record is `_static.render_markdown` (nesting guard, "
         "markdown-it-pyrs or markdown-it-py with math, Pygments, nh3); live is view.js fed in 4 KB batches with a "
         "fake model, each batch rendered before the next, layout at the end. Live, a block may spend 3 s + 10 µs a "
         "character in the Markdown renderer before it is shown as plain text (`TIME_BASE_MS`, `TIME_PER_CHAR_MS` "
-        "in view.js); deep lists and quotes spend most of their time in layout, outside that budget.",
+        "in view.js); deep lists and quotes spend most of their time in layout, outside that budget."),
     ]
     return "\n".join(lines) + "\n"
 

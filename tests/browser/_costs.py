@@ -162,7 +162,7 @@ def _heap(cdp: Any) -> float:
 
 def _percentile(values: list[float], q: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
 def measure(nb: Any, cell: int, sink: str, tokens: int, paced: bool, *, settle_s: float = 1.5,
