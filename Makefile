@@ -68,8 +68,8 @@ lab: $(VENV)/.stamp-notebooks $(NB_NODE_DIR)/node_modules/.stamp
 test: $(VENV)/.stamp-test $(CHROMIUM) $(NODE_DIR)/node_modules/.stamp $(NB_NODE_DIR)/node_modules/.stamp
 	$(IN_VENV) python -m pytest -p no:cacheprovider -p tests._no_skips -ra $(PYTEST_ARGS)
 
-bench: $(VENV)/.stamp-test
-	@ran=; for b in bench/server_bench.py bench/widget_bench.py; do \
+bench: $(VENV)/.stamp-test $(CHROMIUM)
+	@ran=; for b in bench/server_bench.py bench/widget_bench.py bench/browser_bench.py; do \
 	  if [ -f $$b ]; then echo "== $$b"; $(IN_VENV) python $$b || exit $$?; ran=1; fi; \
 	done; [ -n "$$ran" ] || echo "no benchmarks in bench/ yet"
 

@@ -44,6 +44,7 @@ _ALLOWED_ATTRIBUTES = {
     "code": {"class"},
     "ol": {"start"},
     "span": {"class"},
+    **{f"h{i}": {"class"} for i in range(1, 7)},
     "div": {"class"},
     **MATHML_ATTRIBUTES,
 }
@@ -116,6 +117,7 @@ def _math_renderer() -> Callable[[str], str]:
 
 _IMG = re.compile(r'<img src="([^"]*)" alt="([^"]*)"(?: title="[^"]*")? ?/?>')
 _ALIGN_STYLE = re.compile(r'<(th|td) style="text-align:(left|center|right)">')
+_HEADING = re.compile(r"<h([1-6])>")
 _AMP = "\ue000"  # a private-use character: stands for "&amp;" while nh3 runs
 _FENCE_END = re.compile(r"\n*</code></pre>")
 
@@ -187,6 +189,10 @@ def markdown_html(src: str) -> str:
     out = _ALIGN_STYLE.sub(r'<\1 align="\2">', out)  # a column's alignment as marked renders it
     out = _FENCE_END.sub("\n</code></pre>", out)  # an unclosed fence ends like a closed one
     out = out.replace("<br />\n", "<br />")  # as marked: a hard break is the <br> alone (paragraphs keep newlines)
+    # An answer's headings are not the notebook's: JupyterLab's table of contents lists the
+    # headings of every HTML output (and keeps ~40 MB for a 50k-token answer's 300), never
+    # those of a widget; "jp-toc-ignore" leaves them out, as they are out of it live.
+    out = _HEADING.sub(r'<h\1 class="jp-toc-ignore">', out)
     # nh3 takes time quadratic in the "&amp;"s of one text node (1 MB of "a&b " → 16 s): the
     # renderer escaped the text already, so they pass through it as a character of their own
     amp = _AMP not in out and "&amp;" in out
@@ -296,4 +302,6 @@ def record_html(blocks: list[Any], status: Mapping[str, Any]) -> str:
     if status["error"]:
         body += _el("div", "cw-error", _esc(status["error"]), role="alert")
     root = _el("div", "cw-root cw-record", body, data_cw_state=state, data_cw_text_chars=str(chars))
-    return f'<div class="claude-widgets-streamview"><style>{_css()}</style>{root}</div>'
+    # tex2jax_ignore/mathjax_ignore: JupyterLab typesets HTML outputs with MathJax; the record
+    # has its math as MathML already, and scanning a long answer for TeX costs the page ~1 s
+    return f'<div class="claude-widgets-streamview tex2jax_ignore mathjax_ignore"><style>{_css()}</style>{root}</div>'

@@ -583,6 +583,13 @@ const MAX_NESTING = 20;
 const TOO_DEEP = "nesting too deep to render";
 const RENDER_FAILED = "the Markdown renderer failed";
 const NO_RENDERER = "the Markdown renderer could not load";
+const TOO_SLOW = "too slow to render as Markdown";
+// Time a text block may spend in the Markdown renderer, in all: TIME_BASE_MS plus
+// TIME_PER_CHAR_MS a character (10 s for 1 MB). Normal answers use a tenth of it; text
+// built to be slow (1 MB of "[x", marked's links being quadratic) is shown as plain text
+// past it, instead of holding the page for minutes.
+const TIME_BASE_MS = 3000;
+const TIME_PER_CHAR_MS = 0.01;
 const G_PREFIX = /[ \t]*(?:>|[-+*](?=[ \t]|$)|[0-9]{1,9}[.)](?=[ \t]|$))[ \t]*/y;
 const G_LEAD = /[ \t]*/y;
 const G_QUOTE = /[ \t]{0,3}> ?/y;
@@ -903,6 +910,7 @@ class TextItem {
     this.seenDone = null;
     this.guard = new NestingGuard();
     this.plain = null; // why the block is shown as plain text, once it is
+    this.spent = 0; // ms spent rendering Markdown, against TIME_BASE_MS + TIME_PER_CHAR_MS × length
   }
 
   /**
@@ -946,9 +954,12 @@ class TextItem {
       if (reason) this.toPlain(reason);
     }
     if (!this.plain) {
+      const t0 = performance.now();
       try {
         this.markdownUpdate(force);
-        return;
+        this.spent += performance.now() - t0;
+        if (this.spent > TIME_BASE_MS + TIME_PER_CHAR_MS * b.text.length) this.toPlain(TOO_SLOW);
+        else return;
       } catch (err) {
         // e.g. RangeError (a stack overflow in a parser, a regex on a 10 MB line)
         console.warn("[claude-widgets] showing a block as plain text:", err);

@@ -61,13 +61,13 @@ def test_final_bundle_is_the_record_not_the_widget() -> None:
     assert set(data) == {"text/plain", "text/html"}  # no widget: viewers must not pick it over the answer
     assert data["text/plain"] == "# Hello\n\nHere is *Markdown*."
     page = data["text/html"]
-    assert page.startswith('<div class="claude-widgets-streamview"><style>')
+    assert page.startswith('<div class="claude-widgets-streamview tex2jax_ignore mathjax_ignore"><style>')
     assert '<div class="cw-root cw-record" data-cw-state="done"' in page
     assert '<span class="cw-state">Done</span>' in page
     # thinking collapsed, Markdown rendered, the tool input pretty-printed, in order
     thinking = page.index('<details class="cw-block cw-thinking"><summary><span class="cw-thinking-label">'
                           'Thinking</span></summary><div class="cw-thinking-body">The user wants a greeting.</div>')
-    heading = page.index("<h1>Hello</h1>\n<p>Here is <em>Markdown</em>.</p>")
+    heading = page.index("<h1 class=\"jp-toc-ignore\">Hello</h1>\n<p>Here is <em>Markdown</em>.</p>")
     tool = page.index('<span class="cw-tool-name">lookup</span></div><pre class="cw-tool-input">'
                       '{\n  &quot;q&quot;: &quot;hello&quot;,\n  &quot;n&quot;: 2\n}</pre>'.replace("&quot;", '"'))
     assert thinking < heading < tool

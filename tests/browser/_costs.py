@@ -1,0 +1,236 @@
+"""What showing a stream costs the *browser*: JupyterLab in headless Chromium, measured with CDP.
+
+The kernel-side figures (bench/widget_bench.py) do not show the page's own work. Here one
+cell streams an answer into one *sink* (StreamView, or the usual alternatives) while the
+page records, for that cell's output area:
+
+- every DOM change (a MutationObserver): when the page last changed (the answer is final)
+  and, for a plain-prose answer, how many of its non-space characters it shows by then;
+- long tasks (PerformanceObserver ``longtask``) and the longest gap between animation
+  frames (a ``requestAnimationFrame`` loop): what a reader feels as jank;
+- main-thread busy time (CDP ``Performance.getMetrics`` ``TaskDuration``) and the JS heap
+  after a forced garbage collection (``HeapProfiler.collectGarbage``), before and after.
+
+The kernel stamps each delta with the wall clock as it hands it to the sink; page and
+kernel share the machine's clock. *DOM lag* of delta k: the first time the page shows at
+least the non-space characters received up to k, minus the time k was handed over.
+
+Used by bench/browser_bench.py (the full table) and tests/browser/test_browser_costs.py
+(StreamView's bounds).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Any
+
+# ~9 characters (≈2.5 tokens) a delta, as the offline server's long answers
+DELTA_CHARS = 9
+CHARS_PER_TOKEN = 3.6
+
+SINKS = ("streamview", "markdown", "html", "print")
+SINK_LABELS = {
+    "streamview": "**StreamView**",
+    "markdown": "`display(display_id=True)` + `update(Markdown(acc))`",
+    "html": "`HTML.value += delta`",
+    "print": "`print(delta, end='', flush=True)`",
+}
+
+SETUP = """\
+import json, random, threading, time
+from IPython.display import display, Markdown
+from ipywidgets import HTML
+from claude_widgets._view import StreamView
+from claude_widgets.server._scenarios import _long_markdown
+from tests.widget._factory import raw_events
+
+def prose(n_chars):
+    rng = random.Random(14)
+    words = "the stream shows each token as it arrives so readers start before the answer ends".split()
+    out, size = [], 0
+    while size < n_chars:
+        para = " ".join(rng.choice(words) for _ in range(rng.randint(30, 90))).capitalize() + ".\\n\\n"
+        out.append(para)
+        size += len(para)
+    return "".join(out)[:n_chars]
+
+def markdown(n_tokens):
+    class R: max_tokens = n_tokens
+    class C: request = R()
+    return _long_markdown(C())
+
+print("ready")"""
+
+_CELL = """\
+T = []
+TEXT = {text}
+DELTA = {delta}
+PACE = {pace}
+parts = [TEXT[i:i + DELTA] for i in range(0, len(TEXT), DELTA)]
+def stamp(d, _n=[0]):
+    _n[0] += len(d) - d.count(" ") - d.count("\\n")
+    T.append((time.time() * 1000, _n[0]))
+{body}"""
+
+_BODIES = {
+    "streamview": """\
+def events():
+    for e in raw_events([{'type': 'text', 'text': TEXT}], size=DELTA):
+        if e.type == 'content_block_delta':
+            if PACE: time.sleep(PACE)
+            stamp(e.delta.text)
+        yield e
+view = StreamView()
+display(view)
+view.consume(events())
+view.wait(timeout=600)""",
+    "markdown": """\
+h = display(Markdown(''), display_id=True)
+acc = ''
+for d in parts:
+    if PACE: time.sleep(PACE)
+    acc += d
+    stamp(d)
+    h.update(Markdown(acc))""",
+    "html": """\
+w = HTML()
+display(w)
+for d in parts:
+    if PACE: time.sleep(PACE)
+    stamp(d)
+    w.value += d""",
+    "print": """\
+for d in parts:
+    if PACE: time.sleep(PACE)
+    stamp(d)
+    print(d, end='', flush=True)""",
+}
+
+_INSTALL_JS = """([panel, cell]) => {
+    const out = document.querySelectorAll(panel + ' .jp-Cell')[cell].querySelector('.jp-OutputArea');
+    const rec = window.__cwCost = {mut: [], long: [], maxFrame: 0, lastMut: 0, stop: false};
+    // the answer's text only (a StreamView's status line is not part of it)
+    const nonws = () => (out.querySelector('.cw-blocks') || out).textContent.replace(/\\s/g, '').length;
+    rec.obs = new MutationObserver(() => {
+        const t = Date.now();
+        rec.lastMut = t;
+        if (rec.sample) rec.mut.push([t, nonws()]);
+    });
+    rec.obs.observe(out, {childList: true, subtree: true, characterData: true});
+    rec.po = new PerformanceObserver((l) => { for (const e of l.getEntries()) rec.long.push([e.duration, performance.timeOrigin + e.startTime]); });
+    rec.po.observe({type: 'longtask'});
+    let last = performance.now();
+    const frame = (now) => {
+        rec.maxFrame = Math.max(rec.maxFrame, now - last);
+        last = now;
+        if (!rec.stop) requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+}"""
+
+
+@dataclass
+class Result:
+    sink: str
+    tokens: int
+    paced: bool
+    chars: int
+    deltas: int
+    main_thread_ms: float
+    last_delta_to_final_ms: float | None  # None: not final within the wait
+    heap_growth_mb: float
+    long_tasks: int
+    long_task_ms: float
+    longest_task_ms: float
+    longest_frame_ms: float
+    long_task_at: list[tuple[int, int]] | None = None  # (duration, start − last delta), ms
+    lag_p50_ms: float | None = None
+    lag_p95_ms: float | None = None
+
+
+def _metrics(cdp: Any) -> dict[str, float]:
+    return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+
+
+def _heap(cdp: Any) -> float:
+    cdp.send("HeapProfiler.collectGarbage")
+    return _metrics(cdp)["JSHeapUsedSize"]
+
+
+def _percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, round(q * (len(values) - 1)))]
+
+
+def measure(nb: Any, cell: int, sink: str, tokens: int, paced: bool, *, settle_s: float = 1.5,
+            final_timeout_s: float = 120.0) -> Result:
+    """Run ``sink`` in cell ``cell`` of the open notebook ``nb`` (whose cell 0 ran ``SETUP``)."""
+    page = nb.page
+    n_chars = int(tokens * CHARS_PER_TOKEN)
+    text = f"prose({n_chars})" if paced else f"markdown({tokens})"
+    code = _CELL.format(text=text, delta=DELTA_CHARS, pace=0.02 if paced else 0, body=_BODIES[sink])
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+    cdp.send("HeapProfiler.enable")
+    page.evaluate(_INSTALL_JS, [nb.panel, cell])
+    page.evaluate(f"() => {{ window.__cwCost.sample = {'true' if paced else 'false'}; }}")
+    heap0 = _heap(cdp)
+    busy0 = _metrics(cdp)["TaskDuration"]
+    # the cell's code, set in the editor and run as a reader would
+    page.evaluate("""([cell, code]) => {
+        const nbw = window.jupyterapp.shell.currentWidget.content;
+        nbw.widgets[cell].model.sharedModel.setSource(code);
+        nbw.activeCellIndex = cell;
+        return window.jupyterapp.commands.execute('notebook:run-cell');
+    }""", [cell, code])
+    nb.wait_idle(timeout=(final_timeout_s + 600) * 1000)
+    # final: no DOM change for settle_s (or give up after final_timeout_s)
+    deadline = time.monotonic() + final_timeout_s
+    while True:
+        quiet = page.evaluate("() => Date.now() - window.__cwCost.lastMut")
+        if quiet >= settle_s * 1000:
+            final = True
+            break
+        if time.monotonic() > deadline:
+            final = False
+            break
+        time.sleep(0.2)
+    busy1 = _metrics(cdp)["TaskDuration"]
+    rec = page.evaluate("""() => { const r = window.__cwCost; r.stop = true; r.obs.disconnect(); r.po.disconnect();
+                                   return {mut: r.mut, long: r.long, maxFrame: r.maxFrame, lastMut: r.lastMut}; }""")
+    timeline = json.loads(nb.execute("import json; print(json.dumps(T))"))
+    # clear the output (and close a widget) before measuring what stays on the heap
+    heap1 = _heap(cdp)
+    cdp.detach()
+    last_delta = timeline[-1][0]
+    result = Result(
+        sink=sink, tokens=tokens, paced=paced, chars=n_chars if paced else -1, deltas=len(timeline),
+        main_thread_ms=(busy1 - busy0) * 1000,
+        last_delta_to_final_ms=(rec["lastMut"] - last_delta) if final else None,
+        heap_growth_mb=(heap1 - heap0) / 1e6,
+        long_tasks=len(rec["long"]), long_task_ms=sum(d for d, _ in rec["long"]),
+        longest_task_ms=max((d for d, _ in rec["long"]), default=0.0), longest_frame_ms=rec["maxFrame"],
+        long_task_at=[(round(d), round(t - last_delta)) for d, t in rec["long"]],
+    )
+    if paced and rec["mut"]:
+        lags: list[float] = []
+        j = 0
+        muts = rec["mut"]
+        for t, n in timeline:
+            while j < len(muts) and muts[j][1] < n:
+                j += 1
+            if j >= len(muts):
+                break
+            lags.append(max(0.0, muts[j][0] - t))
+        if lags:
+            result.lag_p50_ms = statistics.median(lags)
+            result.lag_p95_ms = _percentile(lags, 0.95)
+    return result
+
+
+def cells_for(n: int) -> list[str]:
+    """A notebook: the setup cell, then ``n`` empty cells for the runs."""
+    return [SETUP] + [""] * n
