@@ -82,9 +82,12 @@ def test_markdown_rendered(lab_notebook: Any, shown: str) -> None:
 
 
 def test_thinking_and_tool_blocks(lab_notebook: Any) -> None:
+    # Two parameters: the API buffers each value until it is complete (fine-grained tool
+    # streaming docs), so the input grows value by value, with a pause between the two.
     tools = ("[{'name': 'get_weather', 'description': 'Current weather for a city',"
-             " 'input_schema': {'type': 'object', 'properties': {'location': {'type': 'string'}},"
-             " 'required': ['location']}}]")
+             " 'input_schema': {'type': 'object', 'properties': {'location': {'type': 'string'},"
+             " 'unit': {'type': 'string', 'enum': ['celsius', 'fahrenheit']}},"
+             " 'required': ['location', 'unit']}}]")
     nb = lab_notebook([
         setup_cell(delay_ms=40),
         stream_cell("What's the weather in Paris?", model="claude_widgets.THINKING_ENABLED_MODEL",
@@ -103,10 +106,11 @@ def test_thinking_and_tool_blocks(lab_notebook: Any) -> None:
     tool = view.locator(".cw-tool")
     assert tool.locator(".cw-tool-name").inner_text() == "get_weather"
     final = tool.locator(".cw-tool-input").text_content()
-    assert final == '{\n  "location": "Paris"\n}'
+    assert final == '{\n  "location": "Paris",\n  "unit": "celsius"\n}'
     # the raw JSON was shown growing before the block stopped
+    raw = '{"location": "Paris", "unit": "celsius"}'
     partial = {s["tool"] for s in samples if s["tool"] and s["tool"] != final}
-    assert any(len(p) < len('{"location": "Paris"}') and '{"location": "Paris"}'.startswith(p) for p in partial), partial
+    assert any(len(p) < len(raw) and raw.startswith(p) for p in partial), partial
     assert "tool_use" in view.locator(".cw-bar").inner_text()
     # the blocks come in order: thinking, the preamble text, the tool call
     kinds = view.evaluate("el => [...el.querySelector('.cw-blocks').children].map(c => c.classList[1])")
