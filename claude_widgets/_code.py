@@ -22,7 +22,7 @@ import traitlets
 
 from ._esm import CSS_PATH, STATIC, build_esm
 
-__all__ = ["LOADER_ESM", "ViewCode", "view_code"]
+__all__ = ["LOADER_ESM", "ViewCode", "release_code", "view_code"]
 
 def _strip_comments(js: str) -> str:
     """``loader.js`` without its comment lines and indentation: it is in every view's state."""
@@ -47,15 +47,41 @@ class ViewCode(ipywidgets.Widget):  # type: ignore[misc]  # ipywidgets is untype
 
 
 _shared: ViewCode | None = None
+_users = 0
 _lock = threading.Lock()
 
 
 def view_code() -> ViewCode:
-    """The kernel's shared :class:`ViewCode`, opened on first use (again if it was closed)."""
-    global _shared
+    """The kernel's shared :class:`ViewCode` for one more view, opened on first use (again if closed)."""
+    global _shared, _users
     with _lock:
         if _shared is None or _shared.comm is None:
             esm, css = build_esm(), CSS_PATH.read_text(encoding="utf-8")
             key = "claude-widgets-" + hashlib.sha256((esm + "\0" + css).encode()).hexdigest()[:16]
             _shared = ViewCode(z=zlib.compress(esm.encode("utf-8"), 9), css=css, key=key)
+            _users = 0
+        _users += 1
         return _shared
+
+
+def release_code(code: ViewCode | None) -> None:
+    """A view no longer needs the code (it became its record, or was closed).
+
+    When no view needs it any more, the shared model is emptied and closed too, so that a
+    notebook whose answers have all finished saves no copy of the code at all (~200 KB with
+    the math and highlighting libraries); the next StreamView opens it again. Emptied first,
+    in one update, because nbclient ignores ``comm_close`` and saves the last state it saw.
+    """
+    global _users
+    with _lock:
+        if code is None or code is not _shared or _users <= 0:
+            return
+        _users -= 1
+        if _users:
+            return
+    try:
+        with code.hold_sync():
+            code.z, code.css = b"", ""
+        code.close()
+    except Exception:  # noqa: BLE001,S110 - a comm already gone: nothing to release
+        pass

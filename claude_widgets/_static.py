@@ -31,6 +31,7 @@ import nh3
 from ._esm import CSS_PATH
 from ._mathcode import MATHML_ATTRIBUTES, MATHML_TAGS, highlight, math_html
 from ._mdguard import MAX_NESTING, too_deep
+from ._record_css import prune
 
 STATE_LABELS = {"done": "Done", "stopped": "Stopped", "error": "Error"}
 
@@ -304,4 +305,5 @@ def record_html(blocks: list[Any], status: Mapping[str, Any]) -> str:
     root = _el("div", "cw-root cw-record", body, data_cw_state=state, data_cw_text_chars=str(chars))
     # tex2jax_ignore/mathjax_ignore: JupyterLab typesets HTML outputs with MathJax; the record
     # has its math as MathML already, and scanning a long answer for TeX costs the page ~1 s
-    return f'<div class="claude-widgets-streamview tex2jax_ignore mathjax_ignore"><style>{_css()}</style>{root}</div>'
+    return (f'<div class="claude-widgets-streamview tex2jax_ignore mathjax_ignore">'
+            f'<style>{prune(_css(), root)}</style>{root}</div>')

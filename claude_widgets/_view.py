@@ -34,7 +34,7 @@ import traitlets
 from ipywidgets import widget_serialization
 
 from ._answer import FLUSH_INTERVAL, MAX_DELAY, _Answer, _Pacer
-from ._code import LOADER_ESM, ViewCode, view_code
+from ._code import LOADER_ESM, ViewCode, release_code, view_code
 from ._errors import IncompleteStreamError, describe_error
 from ._http import interrupt_response
 from ._layout import LeanLayout
@@ -98,6 +98,7 @@ class StreamView(anywidget.AnyWidget):
         self._echo: TerminalEcho | None = None
         self._superseded = False
         self._retired = False
+        self._code_released = False
         self.on_msg(self._on_custom_msg)
 
     # ---- public state
@@ -429,7 +430,9 @@ class StreamView(anywidget.AnyWidget):
     def close(self) -> None:
         """Close the widget; a stream still running is stopped first."""
         self.stop()
+        code = self._code
         super().close()
+        self._release_code(code)
         self.__dict__.pop("_repr_mimebundle_", None)  # ipywidgets blanks it; the record stays showable
 
     # ---- after the end
@@ -452,10 +455,17 @@ class StreamView(anywidget.AnyWidget):
             self.snapshot = b""  # the browser ignores an empty snapshot (docs/widget-protocol.md)
             self.set_trait("_esm", _RETIRED_ESM)  # the loader is ~1 KB a view; no view is left to load
         layout = self.layout if self._owns_layout else None
+        code = self._code
         anywidget.AnyWidget.close(self)
         self.__dict__.pop("_repr_mimebundle_", None)  # ipywidgets blanks it: the record stays showable
         if layout is not None:
             layout.close()
+        self._release_code(code)
+
+    def _release_code(self, code: ViewCode | None) -> None:
+        if not self._code_released:
+            self._code_released = True
+            release_code(code)
 
     def supersede(self) -> None:
         """Mark the answer as no longer part of its conversation, on every display of it.
