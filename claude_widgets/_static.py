@@ -305,5 +305,5 @@ def record_html(blocks: list[Any], status: Mapping[str, Any]) -> str:
     root = _el("div", "cw-root cw-record", body, data_cw_state=state, data_cw_text_chars=str(chars))
     # tex2jax_ignore/mathjax_ignore: JupyterLab typesets HTML outputs with MathJax; the record
     # has its math as MathML already, and scanning a long answer for TeX costs the page ~1 s
-    return (f'<div class="claude-widgets-streamview tex2jax_ignore mathjax_ignore">'
-            f'<style>{prune(_css(), root)}</style>{root}</div>')
+    wrapper = '<div class="claude-widgets-streamview tex2jax_ignore mathjax_ignore">'
+    return f"{wrapper}<style>{prune(_css(), wrapper + root)}</style>{root}</div>"

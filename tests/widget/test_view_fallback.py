@@ -243,3 +243,20 @@ def test_math_and_code_payloads_are_inert_in_the_record() -> None:
     assert body.count("<math") >= 3  # the formulas that are math did render
     assert '<code class="hljs language-python">' in body
     assert "&lt;/code&gt;&lt;/pre&gt;&lt;script&gt;" in body  # code is text, escaped
+
+
+def test_the_record_carries_only_the_css_its_elements_use() -> None:
+    """A record saved per answer carries the rules its elements can match, and the variables they use.
+
+    Its text-only answer needs no rules for code highlighting, math, copy or Stop buttons.
+    """
+    import re
+
+    from claude_widgets._static import _css
+
+    page, _ = finished(BLOCKS)._repr_mimebundle_()
+    style = re.search(r"<style>(.*?)</style>", page["text/html"], re.S).group(1)  # type: ignore[union-attr]
+    assert len(style) < len(_css()) - 3000  # ~8.6 KB in all; this record needs ~4.6 KB
+    assert ".claude-widgets-streamview{" in style and "--cw-border" in style  # the variables stay
+    assert ".cw-bar{" in style and ".cw-thinking{" in style and ".cw-tool-input{" in style
+    assert "hljs" not in style and ".cw-math" not in style and ".cw-stop{" not in style
