@@ -166,7 +166,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def measure(nb: Any, cell: int, sink: str, tokens: int, paced: bool, *, settle_s: float = 1.5,
-            final_timeout_s: float = 120.0) -> Result:
+            final_timeout_s: float = 120.0, idle_timeout_s: float = 720.0) -> Result:
     """Run ``sink`` in cell ``cell`` of the open notebook ``nb`` (whose cell 0 ran ``SETUP``)."""
     page = nb.page
     n_chars = int(tokens * CHARS_PER_TOKEN)
@@ -186,7 +186,7 @@ def measure(nb: Any, cell: int, sink: str, tokens: int, paced: bool, *, settle_s
         nbw.activeCellIndex = cell;
         return window.jupyterapp.commands.execute('notebook:run-cell');
     }""", [cell, code])
-    nb.wait_idle(timeout=(final_timeout_s + 600) * 1000)
+    nb.wait_idle(timeout=idle_timeout_s * 1000)
     # final: no DOM change for settle_s (or give up after final_timeout_s)
     deadline = time.monotonic() + final_timeout_s
     while True:
