@@ -2,7 +2,8 @@
 lays out exactly as the live view did — same boxes, same styles, the same status line.
 
 The same answer is shown twice in one notebook: as its record (what a finished view's
-output becomes) and as the live widget (its model displayed again), then every element
+output becomes) and as the live widget (its model displayed again: a view held by a
+container widget is kept open when it finishes, see ``StreamView._retire``), then every element
 of the two is compared: position relative to its output, size, and the computed styles
 a reader would notice.
 """
@@ -45,7 +46,8 @@ BOXES_JS = r"""([panel, cell, styles]) => {
 
 def test_record_lays_out_as_the_live_view(lab_notebook: Any) -> None:
     nb = lab_notebook([setup_cell(delay_ms=5),
-                       stream_cell(scenario="markdown-tour", extra=")\nview.wait(), (view"),
+                       stream_cell(scenario="markdown-tour",
+                                   extra=")\n_keep = __import__('ipywidgets').VBox([view])\nview.wait(), (view"),
                        LIVE_AGAIN])
     nb.run_all()
     nb.wait_idle()
@@ -82,6 +84,7 @@ from claude_widgets._view import StreamView
 from tests.widget._factory import raw_events
 from tests.browser.test_view_unit import MATH
 view = StreamView()
+_keep = __import__('ipywidgets').VBox([view])  # held by a container: still live when finished
 display(view)
 view.consume(iter(raw_events([{'type': 'text', 'text': MATH}], size=7)))
 view.wait()"""
