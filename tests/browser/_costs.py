@@ -44,7 +44,8 @@ import json, random, threading, time
 from IPython.display import display, Markdown
 from ipywidgets import HTML
 from claude_widgets._view import StreamView
-from claude_widgets.server._scenarios import _long_markdown
+from claude_widgets.server import _tokens
+from claude_widgets.server._scenarios import _long_sections
 from tests.widget._factory import raw_events
 
 def prose(n_chars):
@@ -58,9 +59,12 @@ def prose(n_chars):
     return "".join(out)[:n_chars]
 
 def markdown(n_tokens):
-    class R: max_tokens = n_tokens
-    class C: request = R()
-    return _long_markdown(C())
+    # the long scenario's answer cut at n_tokens, as the server cuts it by max_tokens
+    pieces = []
+    for section in _long_sections():
+        pieces += _tokens.pieces(section)
+        if len(pieces) >= n_tokens:
+            return "".join(pieces[:n_tokens])
 
 print("ready")"""
 

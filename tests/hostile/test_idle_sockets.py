@@ -76,6 +76,8 @@ def test_a_crowd_of_idle_sockets_does_not_lock_out_a_real_client() -> None:
         finally:
             for s in socks:
                 s.close()
-    assert waited < 5, f"the request waited {waited:.1f} s for a descriptor"
+    # idle connections are shed after 1 s when descriptors run out: well before the 30 s header
+    # timeout (the bound leaves room for a loaded machine; before the fix it never got an answer)
+    assert waited < 10, f"the request waited {waited:.1f} s for a descriptor"
     assert len(log) < 2000, f"{len(log)} bytes of log: {log[:500]}"
     assert "out of file descriptors (EMFILE)" in log and "Traceback" not in log
