@@ -198,7 +198,7 @@ def main() -> None:
     bound: list[tuple[float, int, str]] = []  # StreamView: comm payload − 1.5 × text, in bytes
     try:
         url = SERVER.start()
-        kernel = SERVER.kernel = Kernel(block=False)
+        kernel = SERVER.kernel = Kernel(block=False, front_end=True)  # run as JupyterLab runs cells
         kernel.check(SETUP.format(url=url, model=DEFAULT_MODEL))
         kernel.check(SINKS["bare `create(stream=True)` loop"][0].format(tokens=200))  # warm up
         for tokens in sizes:
@@ -289,12 +289,16 @@ def main() -> None:
         "stream. *payload*: comm data JSON + binary buffers, display data JSON, stream text. *whole*: the "
         "signed message as sent (header, parent header, metadata, HMAC, content, buffers). *comm_open*: "
         "creating the widgets (a DOM widget opens its `Layout` too), paid once per widget whatever the "
-        "answer's length; an anywidget's carries its whole ES module and CSS."),
+        "answer's length; an anywidget's carries its ES module and CSS: a StreamView's, a ~1 KB loader; the "
+        "view's code (~52 KB compressed) goes once per kernel, in the shared `ViewCode` opened with the first "
+        "StreamView (`claude_widgets/_code.py`)."),
         ("- *StreamView*: its *comm_msg* payload is the streamed traffic (batched deltas, status, the final "
         "compressed snapshot), the bound of ≤ 1.5× the text + a constant; its *display* payload is the "
         "first display (widget, `[streaming…]`) and, once, the update that replaces the widget with the "
         "static record (`text/html` with its CSS, ~5 KB, and `text/plain`), paid once per answer so that "
-        "saved notebooks show it."),
+        "saved notebooks show it; then one small update and `comm_close` retire the model (light saved "
+        "notebooks: `bench/results/notebook_size.md`). Cells are run as JupyterLab runs them (a `cellId` "
+        "in each request), so `stream()` returns at once and `view.wait()` waits."),
         ("- No front end is attached: JupyterLab's echo of widget state and the `Output` widget's round "
         "trips would add to the widget rows. ZMQ may drop iopub messages when the reader lags (lost ones "
         "are flagged where the expected count is known)."),

@@ -10,7 +10,9 @@ module classifies every way an attempt can end early::
     SSE ``error`` event      (APIStatusError, status 200) retried by its error type:
                              overloaded_error, api_error, rate_limit_error, timeout_error
     read timeout             no bytes for ``stall_timeout`` seconds: a stalled connection
-    connection error         refused, reset, dropped mid-body
+    connection error         refused, reset, dropped mid-body; but not a request that could
+                             not be written (``LocalProtocolError``: an illegal header such as
+                             a key with a newline): that fails the same way every time
     ended early              the body ended cleanly but before ``message_stop``
 
 and computes the wait: full jitter, ``uniform(0, min(cap, base * 2**n))`` (the SDK uses
@@ -119,12 +121,30 @@ def _status_error(exc: anthropic.APIStatusError) -> Failure:
                    parse_retry_after(exc.response.headers))
 
 
+def _local_error(exc: BaseException) -> BaseException | None:
+    """An error raised while *building* the request (h11/httpx ``LocalProtocolError``), if in the chain."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, httpx2.LocalProtocolError):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def classify(exc: BaseException, *, stall_timeout: float | None = None) -> Failure:
     """How ``exc``, raised while opening or reading a stream, should be handled.
 
     Walks the ``__cause__`` chain like the SDK's ``_should_retry_exception``, so a retryable
     error wrapped with ``raise ... from`` stays retryable. Anything unrecognised is fatal.
     """
+    local = _local_error(exc)
+    if local is not None:
+        # The request could not even be written (an illegal header value: a key with a newline).
+        # Sending it again fails the same way; its message would quote the header, so leave it out.
+        return Failure(False, f"the request could not be sent ({type(local).__name__}: an invalid header "
+                              "or URL; the value is not shown)")
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:

@@ -8,7 +8,9 @@ What a notebook needs from a conversation, and what hand-written loops get wrong
   appears as a ``tool_result`` block between them.
 - **Re-running a cell replaces its turn.** A turn carries a *key* (the magic uses the
   cell's id); starting a turn whose key is already in the history truncates the history
-  to before that turn, so re-running cell 3 of 5 doesn't append a duplicate question.
+  to before that turn, so re-running cell 3 of 5 doesn't append a duplicate question. The
+  answers of the turns dropped after it stay on screen, marked superseded
+  (``StreamView.supersede``).
 - **A failed turn leaves no trace.** An error rolls the history back to before the
   question; a stopped turn keeps the text it received (complete text blocks only), so
   "continue" works and the history stays a valid alternation of user/assistant turns.
@@ -53,6 +55,8 @@ class _Turn:
     start: int
     """Index in ``Chat.messages`` of this turn's user message."""
     prompt: str
+    view: Any = None
+    """The StreamView showing this turn (told when a re-run drops the turn from the history)."""
 
 
 @dataclass
@@ -277,17 +281,10 @@ class Chat:
                                  self.resume if resume is None else resume)
             self._last = events
         view = view if view is not None else StreamView()
-        view.consume(events)
-        if display:
-            from IPython import get_ipython
-            from IPython.display import display as show
+        events.turn.view = view
+        from ._present import start
 
-            if get_ipython() is not None:
-                show(view)  # type: ignore[no-untyped-call]
-        from ._stream import wait_if_asked
-
-        wait_if_asked(view)
-        return view
+        return start(view, events, display=display)
 
     def __call__(self, prompt: str, *, key: str | None = None, display: bool = True,
                  **overrides: Any) -> Message | None:
@@ -296,17 +293,23 @@ class Chat:
 
     # ---- called from the turn's thread
     def _begin(self, turn: _Turn) -> list[dict[str, Any]]:
+        later: list[_Turn] = []
         with self._lock:
             if turn.key is not None:
                 for i, old in enumerate(self.turns):
                     if old.key == turn.key:  # re-run: this turn and everything after it go
+                        later = self.turns[i + 1:]
                         del self.messages[old.start:]
                         del self.turns[i:]
                         break
             turn.start = len(self.messages)
             self.messages.append({"role": "user", "content": turn.prompt})
             self.turns.append(turn)
-            return [dict(m) for m in self.messages]
+            messages = [dict(m) for m in self.messages]
+        for gone in later:  # still on screen below: say that they left the conversation
+            if gone.view is not None and hasattr(gone.view, "supersede"):
+                gone.view.supersede()
+        return messages
 
     def _end(self, events: _TurnEvents, messages: list[dict[str, Any]], outcome: str) -> None:
         """Record the turn in the history: whole when done, its text when stopped, not at all on error."""

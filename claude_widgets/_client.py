@@ -4,18 +4,20 @@ The same notebook must run for a learner with no key (offline, on Binder, in CI)
 for one with a key, without editing a line. The choice is made here, once: the real API
 when ``ANTHROPIC_API_KEY`` is set, unless ``CLAUDE_WIDGETS_OFFLINE=1`` forces offline
 mode. The line that says which one is used never contains the key, nor the port (so
-stored notebook outputs stay deterministic).
+stored notebook outputs stay deterministic). The key is checked before any request
+(``_secrets``): stripped of surrounding whitespace, refused with a message that does not
+show it if it cannot be sent in a header.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from typing import Any
 
 import anthropic
 
+from ._secrets import checked_api_key
 from .server import OfflineServer
 
 OFFLINE_API_KEY = "offline-no-key-needed"
@@ -41,9 +43,10 @@ def offline_server() -> OfflineServer:
 
 
 def _announce(mode: str, message: str) -> None:
+    """Say once which API answers. On stdout: a notebook shows stderr in a red box, as if an error."""
     if mode not in _announced:
         _announced.add(mode)
-        print(message, file=sys.stderr, flush=True)
+        print(message, flush=True)
 
 
 def _settings(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -53,7 +56,9 @@ def _settings(kwargs: dict[str, Any]) -> dict[str, Any]:
                              "server (set ANTHROPIC_API_KEY to use the real API)")
         return {"base_url": server.base_url, "api_key": OFFLINE_API_KEY, **kwargs}
     _announce("online", "claude-widgets: using the Anthropic API with the key from ANTHROPIC_API_KEY")
-    return kwargs
+    if kwargs.get("api_key") is not None:
+        return {**kwargs, "api_key": checked_api_key(kwargs["api_key"], "the api_key argument")}
+    return {**kwargs, "api_key": checked_api_key(os.environ["ANTHROPIC_API_KEY"])}
 
 
 def client(**kwargs: Any) -> anthropic.Anthropic:

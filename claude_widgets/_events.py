@@ -24,6 +24,9 @@ class RetryEvent:
     """A short readable cause, e.g. ``"overloaded (529)"`` or ``"connection dropped"``."""
     resume: bool
     """True when the next attempt continues the partial answer instead of starting over."""
+    strategy: str = "retry"
+    """How the next attempt relates to what was shown: ``retry`` (nothing shown yet), ``prefill``
+    or ``continuation`` (it resumes the partial answer), ``restart`` (after a reset)."""
     type: Literal["retry"] = "retry"
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import re
 import threading
 from typing import TYPE_CHECKING, Any
@@ -45,22 +44,11 @@ else:
 from IPython.utils.text import DollarFormatter
 
 from ._chat import Chat
+from ._frontend import cell_id
 
 __all__ = ["ClaudeMagics"]
 
 DEFAULT_CHAT = "default"
-
-
-def _cell_id(shell: Any) -> str | None:
-    """The front end's id of the cell being run, if it sent one."""
-    kernel = getattr(shell, "kernel", None)
-    try:
-        parent = kernel.get_parent() if kernel is not None else None
-    except Exception:  # noqa: BLE001 - an older or unusual kernel: fall back to the text
-        parent = None
-    metadata = (parent or {}).get("metadata") or {}
-    cell_id = metadata.get("cellId") or metadata.get("cell_id")
-    return str(cell_id) if cell_id else None
 
 
 def _unquote(value: str | None) -> str | None:
@@ -102,10 +90,11 @@ class ClaudeMagics(Magics):
         try:
             return DollarFormatter().vformat(text, args=[], kwargs=self.shell.user_ns)
         except NameError as err:
-            raise UsageError(f"%%claude: the prompt uses {err}; define it first, or write "
-                             "{{ and }} for literal braces") from None
+            name = getattr(err, "name", None) or str(err)
+            raise UsageError(f"%%claude: the prompt uses `{name}`, which is not defined; define it first, "
+                             "or write {{ and }} for literal braces") from None
         except KeyError as err:
-            raise UsageError(f"%%claude: the prompt uses {err.args[0]!r}, which is not defined; define it "
+            raise UsageError(f"%%claude: the prompt uses `{err.args[0]}`, which is not defined; define it "
                              "first, or write {{ and }} for literal braces") from None
         except Exception as err:  # noqa: BLE001 - a template error is the user's to fix: say what it was
             raise UsageError(f"%%claude: cannot fill in the prompt template: {type(err).__name__}: {err} "
@@ -182,7 +171,7 @@ class ClaudeMagics(Magics):
                     overrides["max_tokens"] = max(chat.max_tokens, budget + 1024)
         if args.temperature is not None:
             overrides["extra_body"] = {"temperature": args.temperature}
-        key = _cell_id(self.shell) or "text:" + hashlib.sha256(f"{line}\n{cell}".encode()).hexdigest()[:16]
+        key = cell_id(self.shell) or "text:" + hashlib.sha256(f"{line}\n{cell}".encode()).hexdigest()[:16]
         view = chat.stream(prompt, key=key, resume=not args.no_resume, **overrides)
         self._when_done(view, args.out)
 
@@ -198,8 +187,8 @@ class ClaudeMagics(Magics):
                 message = None
             self._store(view, out, message)
 
-        if os.environ.get("CLAUDE_WIDGETS_BLOCK") == "1":
-            record()  # Chat.stream already waited: store the result before the cell ends
+        if view.state in ("done", "stopped", "error"):
+            record()  # the cell waited for the answer (unattended, terminal): store it before the cell ends
         else:
             threading.Thread(target=record, name="claude-magic-result", daemon=True).start()
 

@@ -372,8 +372,12 @@ class _Core:
                if self.plan.reset else "retrying")
         log.info("attempt %d/%d failed (%s, request %s); %s in %.2f s",
                  n, self.max_attempts, reason, att.request_id, how, delay)
+        plan = self.plan
+        how = plan.strategy if plan.kept else "restart" if plan.reset else "retry"
+        if how == "fresh":
+            how = "retry"
         return RetryEvent(attempt=n + 1, max_attempts=self.max_attempts, delay=delay, reason=reason,
-                          resume=self.plan.kept > 0)
+                          resume=plan.kept > 0, strategy=how)
 
     def error(self, cls: type[ResilientStreamError], message: str) -> ResilientStreamError:
         log.warning("giving up: %s", message)

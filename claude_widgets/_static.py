@@ -157,9 +157,11 @@ def record_html(blocks: list[Any], status: Mapping[str, Any]) -> str:
     """
     state, stop_reason = status["state"], status["stop_reason"]
     input_tokens, output_tokens = status["input_tokens"], status["output_tokens"]
-    tokens = f"in {input_tokens} · out {output_tokens} tokens" if input_tokens or output_tokens else ""
+    mark = "≈" if status.get("output_tokens_estimated") else ""  # an estimate after Stop: say so
+    tokens = f"in {input_tokens} · out {mark}{output_tokens} tokens" if input_tokens or output_tokens else ""
     info = "".join([
         _el("span", "cw-state", STATE_LABELS.get(state, state)),
+        _el("span", "cw-retry", _esc(status.get("recovery") or "")),
         _el("span", "cw-model", _esc(status["model"] or "")),
         _el("span", "cw-tokens", tokens),
         _el("span", "cw-stop-reason", f"stop: {_esc(stop_reason)}" if stop_reason else ""),

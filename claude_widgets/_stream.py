@@ -7,11 +7,10 @@ the cell: the view shows "connecting", then the answer or the error.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-import os
 from typing import Any
 
+from ._present import start
 from ._view import StreamView
 
 __all__ = ["stream"]
@@ -28,9 +27,11 @@ def stream(client: Any, *, view: StreamView | None = None, display: bool = True,
     ``resilient_stream``'s own options (``max_attempts``, ``deadline``, ``stall_timeout``,
     ``base_delay``, ``max_delay``) pass through ``messages_kwargs`` to it; everything else
     is the request.
-    The view is displayed (unless ``display=False``) and the call returns at once;
-    ``view.wait()`` (sync client) or ``await view`` gives the final ``Message``. When the
-    stream ends, the view's output becomes a static record of the answer.
+    The view is displayed (unless ``display=False``) and, in a notebook front end, the call
+    returns at once; ``view.wait()`` (sync client) or ``await view`` gives the final
+    ``Message``. When the stream ends, the view's output becomes a static record of the
+    answer. Run unattended (nbclient, papermill, nbconvert) the call returns when the
+    answer has ended; in terminal IPython the text streams to stdout (``_present``).
     """
     messages_kwargs.pop("stream", None)
     view = view if view is not None else StreamView()
@@ -47,33 +48,12 @@ def stream(client: Any, *, view: StreamView | None = None, display: bool = True,
             def source() -> Any:
                 return create(stream=True, **messages_kwargs)
     try:
-        view.consume(source)
+        start(view, source, display=display)
     except BaseException:
-        if inspect.iscoroutine(source):
+        if inspect.iscoroutine(source) and view.state == "idle":
             source.close()  # never awaited: silence the warning
         raise
-    if display:
-        from IPython import get_ipython
-        from IPython.display import display as show
-
-        if get_ipython() is not None:
-            show(view)  # type: ignore[no-untyped-call]  # the widget now; its static record at the end
-    wait_if_asked(view)
     return view
-
-
-def wait_if_asked(view: StreamView) -> None:
-    """With ``CLAUDE_WIDGETS_BLOCK=1``, return only when the stream has ended.
-
-    Interactively a StreamView streams in the background (so Stop works). When a notebook
-    is executed unattended (nbclient, nbval, CI: see ``conftest.py``) the cell should end
-    with its answer, so that the answer is the cell's stored output. An async stream runs
-    on this very loop and can't be waited for here: ``await view`` does that.
-    """
-    if os.environ.get("CLAUDE_WIDGETS_BLOCK") != "1" or view._thread is None:
-        return
-    with contextlib.suppress(Exception):  # the view shows the error; code gets it from view.wait()
-        view.wait()
 
 
 def _is_async_client(client: Any) -> bool:

@@ -13,8 +13,9 @@ How it stays cheap and stoppable (the wire format is ``docs/widget-protocol.md``
   static, sanitised HTML record of the answer (``_static``), which is what a saved
   notebook shows everywhere, with or without widget state.
 
-``_Answer`` holds the kernel-side state and knows nothing about widgets; ``_Pacer``
-decides when to flush; ``StreamView`` ties them to threads, the comm and the display.
+``_Answer`` (``_answer``) holds the kernel-side state and knows nothing about widgets;
+``_Pacer`` decides when to flush; ``StreamView`` ties them to threads, the comm and the
+display, and chooses how to present itself to whoever runs the cell (``_present``).
 """
 
 from __future__ import annotations
@@ -22,479 +23,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import json
 import threading
 import time
 import uuid
-import zlib
-from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any, TextIO
 
 import anywidget
 import traitlets
+from ipywidgets import widget_serialization
 
-from ._esm import CSS_PATH, build_esm
+from ._answer import FLUSH_INTERVAL, MAX_DELAY, _Answer, _Pacer
+from ._code import LOADER_ESM, ViewCode, view_code
+from ._errors import IncompleteStreamError, describe_error
 from ._http import interrupt_response
-from ._static import record_html
+from ._layout import LeanLayout
+from ._terminal import TerminalEcho
 
 if TYPE_CHECKING:
     from anthropic.types import Message
 
-__all__ = ["IncompleteStreamError", "StreamView"]
+__all__ = ["FLUSH_INTERVAL", "MAX_DELAY", "IncompleteStreamError", "StreamView", "_Answer", "_Pacer",
+           "describe_error"]  # the model's names, importable from here as before the split
 
 _WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
-FLUSH_INTERVAL = 0.033
-"""Seconds between two flushes of ops at least (≤ ~30 messages/s)."""
-MAX_DELAY = 0.05
-"""An op is sent no later than this after it was queued (best effort: thread wake-up)."""
-
 _FINAL_STATES = frozenset({"done", "stopped", "error"})
-_DERIVED = frozenset({"text", "thinking", "input_json", "citation", "signature"})
-"""Events a ``MessageStream`` adds after each raw delta: the raw delta already told us."""
-
-
-class IncompleteStreamError(ConnectionError):
-    """The event stream ended before ``message_stop`` (the connection was cut)."""
-
-
-# --------------------------------------------------------------------------- pacing
-
-
-class _Pacer:
-    """When to flush: never twice within ``interval``; an op waits at most ``interval``.
-
-    The first op after a quiet spell goes out at once (the first token shows without
-    delay); later ones ride along with the next flush, ``interval`` after the previous.
-    ``interval`` ≤ ``MAX_DELAY`` keeps the latency bound. Pure logic: the clock is given.
-    """
-
-    __slots__ = ("first_pending", "interval", "last_flush")
-
-    def __init__(self, interval: float = FLUSH_INTERVAL) -> None:
-        self.interval = interval
-        self.last_flush = float("-inf")
-        self.first_pending: float | None = None
-
-    def queued(self, now: float) -> None:
-        if self.first_pending is None:
-            self.first_pending = now
-
-    def due(self) -> float | None:
-        """The time the pending ops should go out, or None when nothing is pending."""
-        if self.first_pending is None:
-            return None
-        return max(self.first_pending, self.last_flush + self.interval)
-
-    def flushed(self, now: float) -> None:
-        self.last_flush = now
-        self.first_pending = None
-
-
-# --------------------------------------------------------------------------- state
-
-
-class _Block:
-    __slots__ = ("citations", "done", "id", "input", "is_error", "kind", "n16", "name", "parts", "signature",
-                 "start")
-
-    def __init__(self, kind: str, name: str | None, id: str | None, start: Any) -> None:
-        self.kind = kind  # protocol type: text, thinking, redacted_thinking, tool_use, tool_result
-        self.name = name
-        self.id = id
-        self.parts: list[str] = []
-        self.n16 = 0  # UTF-16 length of the text so far
-        self.done = False
-        self.input: Any = None
-        self.start = start  # the SDK's content block from content_block_start
-        self.citations: list[Any] = []
-        self.signature: str | None = None
-        self.is_error = False
-
-    def text(self) -> str:
-        return "".join(self.parts)
-
-    def to_json(self) -> dict[str, Any]:
-        block = {"type": self.kind, "text": self.text(), "name": self.name, "id": self.id,
-                 "input": self.input, "done": self.done}
-        if self.is_error:
-            block["is_error"] = True
-        return block
-
-
-def _block_kind(block_type: str) -> str:
-    if block_type in ("text", "thinking", "redacted_thinking", "tool_result"):
-        return block_type
-    return "tool_use"  # tool_use, server_tool_use, mcp_tool_use…, and tool results shown as JSON
-
-
-def _parse_json(raw: str, *, partial: bool) -> Any:
-    if not raw:
-        return {}
-    try:
-        return json.loads(raw)
-    except ValueError:
-        if not partial:
-            raise
-    try:
-        from jiter import from_json
-
-        return from_json(raw.encode(), partial_mode="trailing-strings")
-    except ValueError:
-        return None
-
-
-class _Answer:
-    """What the stream said so far, plus the ops not yet sent.
-
-    ``feed(event)`` is the hot path. It returns True when the status changed in a way
-    worth a ``status`` trait update (a state transition); deltas return None.
-    """
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.lock = threading.Lock()
-        self.clock = clock
-        self.pacer = _Pacer()
-        self.blocks: dict[int, _Block] = {}  # by the SDK's block index
-        self.seq = 0
-        self._ops: list[list[Any]] = []
-        self._open: _Block | None = None  # block whose appends are still being gathered
-        self._open_i = 0
-        self._open_off = 0
-        self._open_k = 0  # index into the block's parts where the open append starts
-        self.dirty = False
-        self.on_dirty: Callable[[], None] | None = None
-        # message-level
-        self.start_message: Any = None
-        self.final_message: Any = None  # the SDK's own (MessageStream's message_stop)
-        self.delta: dict[str, Any] = {}
-        self.usage: dict[str, Any] = {}
-        self.model: str | None = None
-        self.stop_reason: str | None = None
-        self.complete = False
-        self.resumed = False
-        self.retry: dict[str, Any] | None = None
-        self.retry_pending = False
-        self.started = False  # saw a first event (state connecting → streaming)
-        self.reset_pending = False  # a reset happened: the view re-syncs its snapshot
-
-    # ---- hot path
-    def feed(self, ev: Any) -> bool | None:
-        t = ev.type
-        if t == "content_block_delta":
-            d = ev.delta
-            dt = d.type
-            if dt == "text_delta":
-                s = d.text
-            elif dt == "thinking_delta":
-                s = d.thinking
-            elif dt == "input_json_delta":
-                s = d.partial_json
-            else:
-                self._other_delta(ev.index, d)
-                return None
-            if self.retry_pending:
-                self.retry_pending = False
-                self.retry = None
-                self._append(ev.index, s)
-                return True
-            self._append(ev.index, s)
-            return None
-        if t in _DERIVED:
-            return None
-        return self._feed_other(t, ev)
-
-    def _append(self, i: int, s: str) -> None:
-        if not s:
-            return
-        n = len(s) if s.isascii() else len(s.encode("utf-16-le")) >> 1
-        with self.lock:
-            b = self.blocks.get(i)
-            if b is None:  # a delta without its start: make the block up
-                b = self._new_block(i, "text", None, None, None)
-            if self._open is not b:
-                self._close_open()
-                self._open = b
-                self._open_i = i
-                self._open_off = b.n16
-                self._open_k = len(b.parts)
-            b.parts.append(s)
-            b.n16 += n
-            if not self.dirty:
-                self._mark_dirty()
-
-    # ---- ops (call under self.lock)
-    def _mark_dirty(self) -> None:
-        self.dirty = True
-        self.pacer.queued(self.clock())
-        if self.on_dirty is not None:
-            self.on_dirty()
-
-    def _close_open(self) -> None:
-        b = self._open
-        if b is not None:
-            k = self._open_k
-            text = "".join(b.parts[k:])
-            b.parts[k:] = [text]  # one part per flush, not per delta
-            self._ops.append(["append", self._open_i, self._open_off, text])
-            self._open = None
-
-    def _queue(self, op: list[Any]) -> None:
-        self._close_open()
-        self._ops.append(op)
-        if not self.dirty:
-            self._mark_dirty()
-
-    def take_ops(self) -> tuple[int, list[list[Any]]]:
-        """Pending ops and their ``seq`` (0 when there are none). Call under ``lock``."""
-        self._close_open()
-        ops = self._ops
-        self.dirty = False
-        if not ops:  # nothing sent: no flush to space the next one from
-            self.pacer.first_pending = None
-            return 0, ops
-        self.pacer.flushed(self.clock())
-        self._ops = []
-        self.seq += 1
-        return self.seq, ops
-
-    def _new_block(self, i: int, block_type: str, name: str | None, id: str | None, start: Any, *,
-                   is_error: bool = False) -> _Block:
-        b = _Block(_block_kind(block_type), name, id, start)
-        if b.kind == "tool_use" and name is None:
-            b.name = block_type
-        b.is_error = is_error
-        self.blocks[i] = b
-        info: dict[str, Any] = {"type": b.kind, "name": b.name, "id": b.id}
-        if is_error:
-            info["is_error"] = True
-        self._queue(["start", i, info])
-        return b
-
-    # ---- everything but text deltas
-    def _feed_other(self, t: str, ev: Any) -> bool | None:
-        changed: bool | None = None
-        if t not in ("retry", "reset"):
-            if self.retry_pending:
-                self.retry_pending = False
-                self.retry = None
-                changed = True
-            if not self.started:
-                self.started = changed = True
-        if t == "content_block_start":
-            cb = ev.content_block
-            if self.complete:  # a later step of a multi-request turn (Chat): not final any more
-                self.complete = False
-                self.final_message = None
-            with self.lock:
-                i = ev.index
-                if i in self.blocks:  # a resumed attempt continues this block
-                    self.blocks[i].done = False
-                else:
-                    b = self._new_block(i, cb.type, getattr(cb, "name", None), getattr(cb, "id", None), cb)
-                    if b.kind == "tool_use" and cb.type.endswith("_result"):
-                        data = cb.to_dict()
-                        data.pop("type", None)
-                        data.pop("tool_use_id", None)
-                        b.input = data
-        elif t == "content_block_stop":
-            with self.lock:
-                stopped = self.blocks.get(ev.index)
-                if stopped is not None:
-                    stopped.done = True
-                    if stopped.kind == "tool_use" and stopped.parts:
-                        stopped.input = _parse_json(stopped.text(), partial=True)
-                    self._queue(["stop", ev.index, stopped.input])
-        elif t == "message_start":
-            m = ev.message
-            first = self.start_message is None
-            if first:
-                self.start_message = m
-                self.model = m.model
-                self.usage = m.usage.to_dict()
-            else:
-                self.resumed = True
-            return True if first else changed
-        elif t == "message_delta":
-            d = ev.delta
-            self.stop_reason = d.stop_reason
-            for key in ("stop_reason", "stop_sequence", "stop_details", "container"):
-                v = getattr(d, key, None)
-                if v is not None or key != "container":  # as the SDK's accumulate_event
-                    self.delta[key] = v
-            u = ev.usage
-            self.usage["output_tokens"] = u.output_tokens
-            for key in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens",
-                        "server_tool_use", "output_tokens_details"):
-                v = getattr(u, key, None)
-                if v is not None:
-                    self.usage[key] = v.to_dict() if hasattr(v, "to_dict") else v
-            with self.lock:
-                self._queue(["status", {"output_tokens": u.output_tokens, "stop_reason": d.stop_reason}])
-        elif t == "message_stop":
-            self.complete = True
-            self.final_message = getattr(ev, "message", None)
-        elif t == "tool_result":  # a tool ran between two requests of a turn (Chat)
-            with self.lock:
-                b = self._new_block(ev.index, "tool_result", ev.name, ev.tool_use_id, None,
-                                    is_error=bool(ev.is_error))
-            self._append(ev.index, ev.content)
-            with self.lock:
-                b.done = True
-                self._queue(["stop", ev.index, None])
-        elif t == "retry":
-            self.retry = {"attempt": ev.attempt, "max_attempts": ev.max_attempts,
-                          "delay": float(ev.delay), "reason": ev.reason}
-            self.retry_pending = True
-            self.complete = False
-            return True
-        elif t == "reset":
-            with self.lock:
-                self._open = None
-                self._ops = []
-                self.blocks.clear()
-                self._queue(["reset"])
-            self.start_message = self.final_message = None
-            self.delta = {}
-            self.usage = {}
-            self.stop_reason = None
-            self.resumed = self.complete = False
-            self.reset_pending = True
-            return True
-        return changed
-
-    def _other_delta(self, i: int, d: Any) -> None:
-        b = self.blocks.get(i)
-        if b is None:
-            return
-        if d.type == "signature_delta":
-            b.signature = d.signature
-        elif d.type == "citations_delta":
-            b.citations.append(d.citation)
-
-    # ---- reading the state
-    def nchars(self) -> int:
-        with self.lock:
-            return sum(len(b.text()) for b in self.blocks.values())
-
-    def text(self) -> str:
-        with self.lock:
-            blocks = self.blocks
-            return "".join(blocks[i].text() for i in sorted(blocks) if blocks[i].kind == "text")
-
-    def snapshot(self) -> bytes:
-        """The compressed full state; call under ``lock`` after ``take_ops``."""
-        blocks = [self.blocks[i].to_json() for i in sorted(self.blocks)]
-        raw = json.dumps({"seq": self.seq, "blocks": blocks}, ensure_ascii=False, separators=(",", ":"),
-                         default=_json_default)
-        return zlib.compress(raw.encode("utf-8"), 6)
-
-    def record(self, status: dict[str, Any]) -> str:
-        """The static HTML record of the answer (see ``_static``)."""
-        with self.lock:
-            blocks = [self.blocks[i] for i in sorted(self.blocks)]
-            return record_html(blocks, status)
-
-    def message(self) -> Message | None:
-        """The answer as an SDK ``Message`` (partial if the stream did not complete)."""
-        if self.final_message is not None and not self.resumed:
-            return self.final_message  # type: ignore[no-any-return]
-        if self.start_message is None:
-            return None
-        from anthropic._models import construct_type
-        from anthropic.types import Message
-
-        data = self.start_message.to_dict()
-        content = []
-        with self.lock:
-            for i in sorted(self.blocks):
-                b = self.blocks[i]
-                if b.kind == "tool_result":  # part of the next request, not of this message
-                    continue
-                d = b.start.to_dict() if b.start is not None else {"type": "text"}
-                if b.kind == "text":
-                    d["text"] = b.text()
-                    if b.citations:
-                        d["citations"] = [c.to_dict() for c in b.citations]
-                elif b.kind == "thinking":
-                    d["thinking"] = b.text()
-                    if b.signature is not None:
-                        d["signature"] = b.signature
-                elif b.kind == "tool_use" and b.parts:
-                    d["input"] = b.input if b.done else _parse_json(b.text(), partial=True)
-                content.append(d)
-        data["content"] = content
-        data.update(self.delta)
-        data["usage"] = {**data.get("usage", {}), **self.usage}
-        return cast("Message", construct_type(type_=Message, value=data))
-
-
-def _json_default(o: Any) -> Any:
-    if hasattr(o, "to_dict"):
-        return o.to_dict()
-    return str(o)
-
-
-# --------------------------------------------------------------------------- errors
-
-_ERROR_TYPES = {
-    "invalid_request_error": ("Bad request", 400),
-    "authentication_error": ("Authentication failed", 401),
-    "billing_error": ("Billing error", 402),
-    "permission_error": ("Permission denied", 403),
-    "not_found_error": ("Not found", 404),
-    "request_too_large": ("Request too large", 413),
-    "rate_limit_error": ("Rate limited", 429),
-    "api_error": ("API error", 500),
-    "timeout_error": ("Timed out", 504),
-    "overloaded_error": ("Overloaded", 529),
-}
-_STATUS_TITLES = {status: title for title, status in _ERROR_TYPES.values()}
-
-
-def describe_error(exc: BaseException, nchars: int = 0) -> str:
-    """A short readable line for the status bar, e.g. ``Overloaded (529): Overloaded``."""
-    import anthropic
-
-    cause = exc.__cause__
-    if hasattr(exc, "attempts") and hasattr(exc, "partial_text") and isinstance(cause, BaseException):
-        # a resilient stream gave up: say why the last attempt failed
-        return _short(f"{describe_error(cause, nchars)} (after {len(exc.attempts)} attempts)")
-    if isinstance(exc, anthropic.APIStatusError):
-        etype = getattr(exc, "type", None)
-        message = getattr(exc, "api_message", None)
-        body = exc.body
-        if isinstance(body, dict):
-            inner = body.get("error", body)
-            if isinstance(inner, dict):
-                etype = etype or inner.get("type")
-                message = message or inner.get("message")
-        status = exc.status_code
-        title = None
-        if etype in _ERROR_TYPES:
-            title, typical = _ERROR_TYPES[etype]
-            if status < 400:  # an error event inside a 200 stream: report the type's status
-                status = typical
-        title = title or _STATUS_TITLES.get(status) or ("API error" if status >= 500 else "Request failed")
-        return _short(f"{title} ({status}): {message or exc.message}")
-    if isinstance(exc, anthropic.APITimeoutError):
-        return "Timed out" + (f" after {nchars} characters" if nchars else "")
-    if isinstance(exc, anthropic.APIConnectionError):
-        return _short(f"Connection failed: {exc.message}")
-    name = type(exc).__name__
-    if isinstance(exc, IncompleteStreamError) or name in (
-        "RemoteProtocolError", "ReadError", "ConnectError", "NetworkError", "StreamError",
-        "ConnectionResetError", "BrokenPipeError", "IncompleteRead",
-    ):
-        return f"Connection dropped after {nchars} characters"
-    if name in ("ReadTimeout", "TimeoutException", "TimeoutError"):
-        return f"Timed out after {nchars} characters"
-    return _short(f"{name}: {exc}" if str(exc) else name)
-
-
-def _short(s: str, limit: int = 200) -> str:
-    s = " ".join(s.split())
-    return s if len(s) <= limit else s[: limit - 1] + "…"
 
 
 # --------------------------------------------------------------------------- the widget
@@ -508,14 +62,17 @@ class StreamView(anywidget.AnyWidget):
     >>> message = view.wait()                                     # doctest: +SKIP
     """
 
-    _esm = build_esm()  # static/view.js with its vendored libraries inlined
-    _css = CSS_PATH
+    _esm = LOADER_ESM  # a few lines that load the kernel's one copy of the view's code (``_code``)
 
     snapshot = traitlets.Bytes(b"").tag(sync=True)
     status = traitlets.Dict().tag(sync=True)
+    _code = traitlets.Instance(ViewCode, allow_none=True).tag(sync=True, **widget_serialization)
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("status", _status("idle"))
+        kwargs.setdefault("_code", view_code())
+        self._owns_layout = "layout" not in kwargs  # closed with the view when it retires
+        kwargs.setdefault("layout", LeanLayout())
         super().__init__(**kwargs)
         self._answer = _Answer()
         self._send_lock = threading.RLock()
@@ -538,6 +95,9 @@ class StreamView(anywidget.AnyWidget):
         self._display_ids: list[str] = []
         self._display_lock = threading.Lock()
         self._shown_in: set[str] = set()
+        self._echo: TerminalEcho | None = None
+        self._superseded = False
+        self._retired = False
         self.on_msg(self._on_custom_msg)
 
     # ---- public state
@@ -559,6 +119,18 @@ class StreamView(anywidget.AnyWidget):
     @property
     def error(self) -> BaseException | None:
         return self._error
+
+    @property
+    def superseded(self) -> bool:
+        """True once the answer left its conversation (an earlier ``Chat`` turn was re-run)."""
+        return self._superseded
+
+    def echo_to(self, out: TextIO) -> None:
+        """Write the answer to ``out`` as plain text while it streams (a terminal has no widgets).
+
+        Call before ``consume``: the text is written from the batches flushed from then on.
+        """
+        self._echo = TerminalEcho(out)
 
     # ---- starting
     def consume(self, source: Any) -> StreamView:
@@ -677,6 +249,24 @@ class StreamView(anywidget.AnyWidget):
             self._message = a.message()
         except Exception:  # noqa: BLE001 - a broken partial message must not hide the cause
             self._message = None
+        out, estimated = self._output_tokens()
+        if estimated and self._message is not None:
+            self._message.usage.output_tokens = out  # what the reader saw, not message_start's 1
+
+    def _output_tokens(self) -> tuple[int, bool]:
+        """The output tokens to report, and whether that is an estimate.
+
+        A stream that ended early never got the API's count (``message_delta``): after
+        Stop or a cut, the estimate from the characters shown (what the live view showed
+        as ``≈N``) when it is larger; it is marked as one (``output_tokens_estimated``).
+        """
+        a = self._answer
+        counted = a.usage.get("output_tokens", 0) or 0
+        if self._state in ("stopped", "error"):
+            estimate = a.estimated_output_tokens()
+            if estimate > counted:
+                return estimate, True
+        return counted, False
 
     def _publish_status(self) -> None:
         a = self._answer
@@ -693,9 +283,21 @@ class StreamView(anywidget.AnyWidget):
         a = self._answer
         elapsed = (self._elapsed if self._state in _FINAL_STATES
                    else time.monotonic() - self._started if self._started else 0.0)
+        output_tokens, estimated = self._output_tokens()
         return _status(self._state, model=a.model, input_tokens=a.usage.get("input_tokens", 0) or 0,
-                       output_tokens=a.usage.get("output_tokens", 0) or 0, stop_reason=a.stop_reason,
-                       elapsed=round(elapsed, 3), error=self._error_text, retry=a.retry)
+                       output_tokens=output_tokens, output_tokens_estimated=estimated,
+                       stop_reason=a.stop_reason, elapsed=round(elapsed, 3), error=self._error_text,
+                       retry=a.retry, recovery=self._recovery())
+
+    def _recovery(self) -> str | None:
+        """"resumed (continuation)", and once known how its seam was joined (from the attempts)."""
+        text = self._answer.recovery
+        attempts = getattr(self._source, "attempts", None)
+        if text and text.startswith("resumed") and attempts:
+            how = next((a.reconciled for a in reversed(attempts) if a.reconciled), None)
+            if how and how != "continued":
+                text += f": {how}"
+        return text
 
     # ---- flushing
     def _flush_loop(self) -> None:
@@ -720,6 +322,8 @@ class StreamView(anywidget.AnyWidget):
                 seq, ops = a.take_ops()
             if ops:
                 self.send({"k": "ops", "seq": seq, "ops": ops})
+                if self._echo is not None:
+                    self._echo(ops)
                 with a.lock:  # space flushes from the end of this send (it may have been delayed)
                     a.pacer.last_flush = max(a.pacer.last_flush, a.clock())
 
@@ -733,6 +337,8 @@ class StreamView(anywidget.AnyWidget):
                 snap = a.snapshot()
             if ops:
                 self.send({"k": "ops", "seq": seq, "ops": ops})
+                if self._echo is not None:
+                    self._echo(ops)
             if snap == self.snapshot:
                 self.send_state("snapshot")
             else:
@@ -748,7 +354,10 @@ class StreamView(anywidget.AnyWidget):
             with self._send_lock:
                 self._sync_snapshot()
                 self.status = self._status_dict()
+            if self._echo is not None:
+                self._echo.end(self._state, self._error_text)
             self._update_displays()
+            self._retire()
         finally:
             self._done.set()
             for loop, fut in self._waiters:
@@ -821,6 +430,44 @@ class StreamView(anywidget.AnyWidget):
         """Close the widget; a stream still running is stopped first."""
         self.stop()
         super().close()
+        self.__dict__.pop("_repr_mimebundle_", None)  # ipywidgets blanks it; the record stays showable
+
+    # ---- after the end
+    def _retire(self) -> None:
+        """Close the model of a view whose every display became its static record.
+
+        Why: a saved notebook keeps the state of every widget model still open (JupyterLab's
+        "save widget state", nbclient always): for a widget no output shows any more, the
+        compressed answer again. A closed model is dropped by JupyterLab, Notebook 7 and VS
+        Code. nbclient (hence nbconvert and papermill) ignores ``comm_close`` and saves the
+        last state it saw, so the snapshot and the loader module are emptied first, in one
+        update. (The view's code itself is never in a view's state: see ``_code``.) A view
+        that is a child of another widget (an ``HBox``…) is still shown by it as a widget:
+        it stays open and live.
+        """
+        if self._retired or not self._display_ids or _is_child_of_a_widget(self):
+            return
+        self._retired = True
+        with contextlib.suppress(Exception), self.hold_sync():  # a comm already gone: nothing to lighten
+            self.snapshot = b""  # the browser ignores an empty snapshot (docs/widget-protocol.md)
+            self.set_trait("_esm", _RETIRED_ESM)  # the loader is ~1 KB a view; no view is left to load
+        layout = self.layout if self._owns_layout else None
+        anywidget.AnyWidget.close(self)
+        self.__dict__.pop("_repr_mimebundle_", None)  # ipywidgets blanks it: the record stays showable
+        if layout is not None:
+            layout.close()
+
+    def supersede(self) -> None:
+        """Mark the answer as no longer part of its conversation, on every display of it.
+
+        ``Chat`` calls it for the turns after one that is re-run (they were dropped from the
+        history): the reader still sees them, now dimmed under a note that says so.
+        """
+        if self._superseded:
+            return
+        self._superseded = True  # before reading the state: a view finishing now shows the note itself
+        if self._state in _FINAL_STATES:
+            self._update_displays()
 
     # ---- browser → kernel
     def _on_custom_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
@@ -837,14 +484,15 @@ class StreamView(anywidget.AnyWidget):
 
         A finished view is shown as its record, not as a widget, so that every viewer of the
         saved notebook shows the answer (why: ``_static``'s docstring). The update that
-        swaps them is published by ``_finish``; the model itself lives on, so a view of it
-        inside another widget stays live.
+        swaps them is published by ``_finish``, which then closes the model (``_retire``),
+        unless a view of it inside another widget keeps it live.
         """
         if self._state in _FINAL_STATES:
-            data: dict[str, Any] = {
-                "text/html": self._answer.record(self._status_dict()),  # what the status line shows
-                "text/plain": self._plain(),
-            }
+            record = self._answer.record(self._status_dict())  # what the status line shows
+            plain = self._plain()
+            if self._superseded:
+                record, plain = _superseded_html(record), f"[{SUPERSEDED_NOTE}]\n\n{plain}"
+            data: dict[str, Any] = {"text/html": record, "text/plain": plain}
         else:
             data = {"text/plain": self._plain()}
             base = super()._repr_mimebundle_()
@@ -880,8 +528,7 @@ class StreamView(anywidget.AnyWidget):
         shell = get_ipython()
         if shell is None:
             return
-        parent = getattr(shell, "parent_header", None) or {}
-        cell = (parent.get("header") or parent).get("msg_id") if isinstance(parent, dict) else None
+        cell = _run_key(shell)
         if cell is not None:
             if cell in self._shown_in:  # e.g. `stream(...)` as a cell's last line: shown already
                 return
@@ -908,9 +555,46 @@ class _Stopped(Exception):
     pass
 
 
+_RETIRED_ESM = "export default {};"
+"""A retired view's module: valid, and a few bytes in the state a saved notebook keeps."""
+SUPERSEDED_NOTE = "superseded: no longer part of the conversation (an earlier cell was re-run)"
+
+
+def _superseded_html(record: str) -> str:
+    # inline styles: the record must look the same where the view's stylesheet never loaded
+    note = ('<div class="cw-superseded-note" role="note" style="font-style:italic;opacity:.9;'
+            f'margin:0 0 .25em">{SUPERSEDED_NOTE[0].upper() + SUPERSEDED_NOTE[1:]}.</div>')
+    return f'<div class="cw-superseded" style="opacity:.55">{note}{record}</div>'
+
+
+def _run_key(shell: Any) -> str | None:
+    """What identifies the code run now: the kernel's request id, or the terminal's input number."""
+    parent = getattr(shell, "parent_header", None) or {}
+    if isinstance(parent, dict) and parent:
+        msg_id = (parent.get("header") or parent).get("msg_id")
+        return str(msg_id) if msg_id else None
+    if getattr(shell, "kernel", None) is None and hasattr(shell, "execution_count"):
+        return f"exec:{shell.execution_count}"
+    return None
+
+
+def _is_child_of_a_widget(view: StreamView) -> bool:
+    """Whether an open container widget (a ``Box``'s ``children``) holds ``view``."""
+    try:
+        from ipywidgets.widgets.widget import _instances
+    except ImportError:  # pragma: no cover - a future ipywidgets: keep the model open
+        return True
+    for widget in list(_instances.values()):
+        children = getattr(widget, "children", None)
+        if isinstance(children, (tuple, list)) and any(child is view for child in children):
+            return True
+    return False
+
+
 def _status(state: str, **fields: Any) -> dict[str, Any]:
     status: dict[str, Any] = {"state": state, "model": None, "input_tokens": 0, "output_tokens": 0,
-                              "stop_reason": None, "elapsed": 0.0, "error": None, "retry": None}
+                              "output_tokens_estimated": False, "stop_reason": None, "elapsed": 0.0,
+                              "error": None, "retry": None, "recovery": None}
     status.update(fields)
     return status
 

@@ -5,7 +5,7 @@ sidecar (``NAME.json``) with the request that produced it, so that
 ``python -m claude_widgets.server --cassette DIR`` can replay it exactly. It needs
 ``ANTHROPIC_API_KEY`` (``ANTHROPIC_BASE_URL`` is honoured, which is how the tests record
 from the offline server). The key is sent only in the request header: it is never
-printed and never written to the sidecar.
+printed and never written to the sidecar, and neither is a ``user:password@`` in the base URL.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from ._models import DEFAULT_MODEL
+from ._secrets import APIKeyError, checked_api_key, redact_url
 
 API_VERSION = "2023-06-01"
 
@@ -44,7 +45,7 @@ def record(request: dict[str, Any], out: Path, *, api_key: str, base_url: str) -
         "request": body,
         "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "request_id": request_id,
-        "base_url": base_url,
+        "base_url": redact_url(base_url),
     }, indent=2, ensure_ascii=False) + "\n")
     return sidecar
 
@@ -63,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     if not api_key:
         parser.error("ANTHROPIC_API_KEY is not set: recording needs the real API (or ANTHROPIC_BASE_URL "
                      "pointing at a server) and a key")
+    try:
+        api_key = checked_api_key(api_key)
+    except APIKeyError as e:
+        parser.error(str(e))
     if args.request:
         request = json.loads(sys.stdin.read() if args.request == "-" else Path(args.request).read_text())
     elif args.prompt:

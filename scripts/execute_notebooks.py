@@ -1,8 +1,10 @@
 """Re-execute the tutorial notebooks and store their outputs (what nbval then compares).
 
-Runs each notebook top to bottom in a fresh kernel, offline, unpaced, with StreamView
-cells waiting for their streams (the same environment as the test suite, see
-``conftest.py``), and saves it in place. Run after editing a notebook::
+Runs each notebook top to bottom in a fresh kernel, offline and unpaced (as the test
+suite, see ``conftest.py``), and saves it in place. StreamView cells wait for their
+streams by themselves: nbclient names no cell in its execute requests, which is how a
+StreamView knows it runs unattended (``claude_widgets/_frontend.py``); no
+``CLAUDE_WIDGETS_BLOCK`` needed. Run after editing a notebook::
 
     .venv/bin/python scripts/execute_notebooks.py [notebooks/03_raw_sse.ipynb ...]
 """
@@ -22,7 +24,7 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV = {"CLAUDE_WIDGETS_OFFLINE": "1", "CLAUDE_WIDGETS_DELAY_MS": "0", "CLAUDE_WIDGETS_BLOCK": "1"}
+ENV = {"CLAUDE_WIDGETS_OFFLINE": "1", "CLAUDE_WIDGETS_DELAY_MS": "0"}
 
 
 def _coalesce_streams(outputs: list) -> list:  # type: ignore[type-arg]
@@ -50,8 +52,9 @@ def _canonical_widget_state(nb: nbformat.NotebookNode, stem: str) -> nbformat.No
     depend on the machine's speed: zeroed.
     """
     state = nb.metadata.get("widgets", {}).get(STATE_MIME, {}).get("state", {})
-    # keep only models an output shows (and the models those refer to): a finished
-    # StreamView's output is its static record, so its state would only weigh the file down
+    # keep only models an output shows (and the models those refer to, e.g. the one
+    # ViewCode that holds the StreamView's code): a finished StreamView's output is its
+    # static record and its model was closed, so its state would only weigh the file down
     outputs = json.dumps([cell.get("outputs", []) for cell in nb.cells])
     keep = {mid for mid in state if mid in outputs}
     todo = list(keep)
@@ -73,7 +76,7 @@ def _canonical_widget_state(nb: nbformat.NotebookNode, stem: str) -> nbformat.No
             status["elapsed"] = 0.0
             status["retry"] = None
         for buffer in model.get("buffers", []):
-            if buffer.get("path") == ["snapshot"] and buffer.get("encoding") == "base64":
+            if buffer.get("path") == ["snapshot"] and buffer.get("encoding") == "base64" and buffer.get("data"):
                 snap = json.loads(zlib.decompress(base64.b64decode(buffer["data"])))
                 snap["seq"] = 0
                 raw = json.dumps(snap, ensure_ascii=False, separators=(",", ":")).encode()
@@ -99,6 +102,7 @@ def execute(path: Path) -> float:
 
 def main(argv: list[str]) -> int:
     os.environ.update(ENV)
+    os.environ.pop("CLAUDE_WIDGETS_BLOCK", None)
     os.environ.pop("ANTHROPIC_API_KEY", None)
     os.environ.pop("ANTHROPIC_BASE_URL", None)
     paths = [Path(a) for a in argv] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

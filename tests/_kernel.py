@@ -10,6 +10,7 @@ import queue
 import signal
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,10 +55,14 @@ class Run:
 
 
 class Kernel:
-    def __init__(self, env: dict[str, str] | None = None, *, block: bool | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, *, block: bool | None = None,
+                 front_end: bool = False) -> None:
         """``block``: set (True) or unset (False) ``CLAUDE_WIDGETS_BLOCK`` in the kernel, which
         makes a StreamView cell wait for its stream (the repo's conftest sets it for nbval);
-        None inherits it."""
+        None inherits it. ``front_end``: send a ``cellId`` in each execute request's metadata,
+        as JupyterLab, Notebook 7 and VS Code do (a StreamView cell then returns at once);
+        without one the kernel is run like nbclient, and such a cell waits for its answer."""
+        self.front_end = front_end
         environ = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
         if block is not None:
             environ.pop("CLAUDE_WIDGETS_BLOCK", None)
@@ -98,7 +103,12 @@ class Kernel:
     def execute(self, code: str, timeout: float = 120, user_expressions: dict[str, str] | None = None) -> Run:
         """Run ``code``; return once the kernel is idle again, with every iopub message of it."""
         self.drain()
-        msg_id = self.kc.execute(code, store_history=False, user_expressions=user_expressions)
+        content = {"code": code, "silent": False, "store_history": False,
+                   "user_expressions": user_expressions or {}, "allow_stdin": False, "stop_on_error": True}
+        metadata = {"cellId": uuid.uuid4().hex} if self.front_end else {}
+        msg = self.session.msg("execute_request", content, metadata=metadata)
+        self.kc.shell_channel.send(msg)
+        msg_id = msg["header"]["msg_id"]
         if os.environ.get("WIDGET_TEST_SLOW_DUMP"):  # debugging aid: stacks of a cell slower than N s
             import threading
 

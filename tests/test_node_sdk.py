@@ -5,7 +5,8 @@ plain answer and a ``get_weather`` tool call, then lists every model with
 ``client.models.list()`` auto-pagination and ``retrieve``s the default model, and ends
 with one JSON summary line; ``tests/node/structured_and_tool_runner.mjs`` runs
 ``messages.parse()`` and a streamed answer with a JSON-schema output format, then
-``beta.messages.toolRunner()``. The
+``beta.messages.toolRunner()``; ``tests/node/eager_and_citations.mjs`` streams a tool call cut
+by ``max_tokens`` with and without ``eager_input_streaming``, and a cited answer. The
 SDK's own ``MessageStream`` rebuilds the message from the events, so a wrong field,
 event order or SSE framing shows up here as a mismatch or an exception in Node.
 
@@ -30,6 +31,7 @@ from claude_widgets._models import DEFAULT_MODEL
 NODE_DIR = Path(__file__).parent / "node"
 SCRIPT = NODE_DIR / "stream_text_and_tool.mjs"
 STRUCTURED_SCRIPT = NODE_DIR / "structured_and_tool_runner.mjs"
+EAGER_CITATIONS_SCRIPT = NODE_DIR / "eager_and_citations.mjs"
 SDK = NODE_DIR / "node_modules" / "@anthropic-ai" / "sdk" / "package.json"
 
 
@@ -123,3 +125,27 @@ def test_typescript_sdk_structured_outputs_and_tool_runner() -> None:
     assert [label for label, _ in events].count("runner_message") == 2
     runner_bodies = bodies[2:]
     assert runner_bodies[1]["messages"][-1]["content"][0]["type"] == "tool_result"
+
+
+@pytest.mark.node
+def test_typescript_sdk_eager_tool_streaming_and_citations() -> None:
+    node = _node()
+    from claude_widgets.server import OfflineServer
+
+    with OfflineServer(delay_ms=0) as srv:
+        _, summary = _run(node, srv.base_url, EAGER_CITATIONS_SCRIPT)
+
+    buffered, eager = summary["cut"]["buffered"], summary["cut"]["eager"]
+    assert buffered["stop_reason"] == eager["stop_reason"] == "max_tokens"
+    # Buffered, the cut poem never reaches the stream; eager, the stream ends inside it (not valid JSON).
+    # The TypeScript SDK's partial parser drops an unfinished string, and a trailing number it cannot
+    # know to be complete (the Python SDK's jiter keeps the number).
+    assert buffered["raw"] == '{"path": "/tmp/poem.txt", "copies": 12345'
+    assert buffered["input"] == {"path": "/tmp/poem.txt"}
+    assert eager["raw"].endswith('"text": "Roses are') and eager["chunks"] < buffered["chunks"]
+    assert eager["input"] == {"path": "/tmp/poem.txt", "copies": 12345}
+    # Citations: finalMessage() rebuilds what create() returns; one 'citation' event per citation.
+    assert summary["streamed"] == summary["created"]
+    citations = [c for block in summary["created"] for c in block.get("citations") or []]
+    assert [c["cited_text"] for c in citations] == ["The grass is green. ", "The sky is blue."]
+    assert summary["citation_events"] == citations

@@ -32,8 +32,9 @@ to demonstrate authentication errors.
 
 from __future__ import annotations
 
-from ._app import INVALID_KEYS, RequestRecord
+from ._app import INVALID_KEYS
 from ._faults import Fault
+from ._history import RequestRecord
 from ._runner import DEFAULT_DELAY_MS, OfflineServer
 from ._scenarios import SCENARIOS as _TEXT_SCENARIOS
 from ._special import NAMES as _SPECIAL_SCENARIOS

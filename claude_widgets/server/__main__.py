@@ -7,11 +7,13 @@ Prints its base URL as the first line on stdout (so a script can read it and set
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from ._app import ServerConfig, ServerState
 from ._cassettes import CassetteLibrary
 from ._faults import Fault
+from ._guard import HEADER_TIMEOUT
 from ._runner import bind_socket, default_delay_ms, uvicorn_server
 
 
@@ -29,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--vary", action="store_true",
                         help="answers vary between requests, as sampling does (see _continuation)")
     parser.add_argument("--no-auth", action="store_true", help="accept requests without an API key")
+    parser.add_argument("--header-timeout", type=float, default=HEADER_TIMEOUT,
+                        help=f"seconds a client has to send a request's headers before it is disconnected "
+                             f"(default {HEADER_TIMEOUT:g})")
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
     if args.fault:
@@ -38,8 +43,16 @@ def main(argv: list[str] | None = None) -> int:
         fault=args.fault,
         cassettes=CassetteLibrary(args.cassette) if args.cassette else None,
         require_api_key=not args.no_auth,
+        header_timeout=args.header_timeout,
         vary=args.vary,
     )
+    # The package's logger has only a NullHandler (a library's convention): in the foreground,
+    # its warnings (e.g. running out of file descriptors) go to stderr like uvicorn's.
+    own = logging.getLogger("claude_widgets.server")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(message)s"))
+    own.addHandler(handler)
+    own.setLevel(args.log_level.upper())
     sock = bind_socket(args.host, args.port)
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"http://{host}:{sock.getsockname()[1]}", flush=True)

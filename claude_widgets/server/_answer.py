@@ -19,7 +19,8 @@ from typing import Any, Literal
 
 import jiter
 
-from . import _tokens
+from . import _eager, _tokens
+from ._endless import Endless, Limited
 
 BlockType = Literal["text", "thinking", "tool_use"]
 SIGNATURE_KEY = b"claude-widgets offline server"
@@ -33,6 +34,12 @@ class Block:
     name: str = ""
     id: str = ""
     input: dict[str, Any] = field(default_factory=dict)
+    endless: Endless | None = None
+    """For a text block that never ends (the ``long`` scenario): its text, generated as it is sent."""
+    eager: bool = False
+    """A tool call whose input streams without buffering (see ``_eager``)."""
+    citations: list[dict[str, Any]] | None = None
+    """A text block's citations (see ``_citations``); None for a block that cites nothing."""
 
     def output_text(self) -> str:
         """What this block costs in output tokens (tool input counts as its JSON)."""
@@ -52,6 +59,8 @@ class Event:
     name: str
     data: dict[str, Any]
     content: bool = False
+    hold: float | None = None
+    """Pacing units to wait before this event; None: one unit for a content delta."""
 
 
 def sign(thinking: str) -> str:
@@ -72,6 +81,11 @@ def continue_after(answer: Answer, prefix: str) -> Answer:
     for i, block in enumerate(answer.blocks):
         if block.type != "text":
             continue
+        if block.endless is not None:
+            after = block.endless.after(prefix[len(text_so_far):]) if prefix.startswith(text_so_far) else None
+            if after is None:
+                break
+            return Answer([replace(block, endless=after)] + answer.blocks[i + 1 :], answer.stop_reason)
         candidate = text_so_far + block.text
         if candidate.startswith(prefix):
             rest = candidate[len(prefix):]
@@ -84,6 +98,9 @@ def continue_after(answer: Answer, prefix: str) -> Answer:
     texts = [b for b in answer.blocks if b.type == "text"]
     first = texts[0].text if texts else ""
     joiner = "" if not prefix or prefix[-1] in "([{\"'/-" else " "
+    if texts and texts[0].endless is not None:
+        return Answer([replace(texts[0], endless=replace(texts[0].endless, skip=0, head=joiner))]
+                      + [b for b in answer.blocks if b.type == "tool_use"], answer.stop_reason)
     return Answer([Block("text", joiner + first)] + [b for b in answer.blocks if b.type == "tool_use"],
                   answer.stop_reason)
 
@@ -102,6 +119,10 @@ def _cut(answer: Answer, max_tokens: int, stop_sequences: list[str]) -> tuple[li
     out: list[Block] = []
     budget = max_tokens
     for block in answer.blocks:
+        if block.endless is not None:
+            # Endless: always cut, by max_tokens or a stop sequence; which one is known once sent
+            # (see _limited).
+            return out + [block], "max_tokens", None
         if block.type == "text" and stop_sequences:
             hits = [(block.text.find(s), s) for s in stop_sequences if s in block.text]
             if hits:
@@ -124,6 +145,14 @@ def _cut(answer: Answer, max_tokens: int, stop_sequences: list[str]) -> tuple[li
     return out, answer.stop_reason, None
 
 
+def _limited(blocks: list[Block], max_tokens: int, stop_sequences: list[str]) -> Limited | None:
+    """The cut of a final endless block, with the budget the blocks before it left."""
+    if not blocks or blocks[-1].endless is None:
+        return None
+    spent = sum(_tokens.count_tokens(b.output_text()) for b in blocks[:-1])
+    return blocks[-1].endless.limit(max_tokens - spent, stop_sequences)
+
+
 def message_skeleton(msg_id: str, model: str, input_tokens: int) -> dict[str, Any]:
     return {
         "id": msg_id,
@@ -143,12 +172,15 @@ def stream_events(
 ) -> Iterator[Event]:
     """The answer as the real API streams it."""
     blocks, stop_reason, stop_sequence = _cut(answer, max_tokens, stop_sequences)
+    endless = _limited(blocks, max_tokens, stop_sequences)
     yield Event("message_start", {"type": "message_start",
                                   "message": message_skeleton(msg_id, model, input_tokens)})
     output_tokens = 0
     for index, block in enumerate(blocks):
         if block.type == "text":
             start: dict[str, Any] = {"type": "text", "text": ""}
+            if block.citations is not None:
+                start["citations"] = []  # the API's start of a cited block (then citations_delta)
         elif block.type == "thinking":
             start = {"type": "thinking", "thinking": "", "signature": ""}
         else:
@@ -157,18 +189,24 @@ def stream_events(
         if index == 0:
             yield Event("ping", {"type": "ping"})
         if block.type == "tool_use":
-            raw = block.text if stop_reason == "max_tokens" and index == len(blocks) - 1 else json.dumps(block.input)
+            cut = stop_reason == "max_tokens" and index == len(blocks) - 1
+            raw = block.text if cut else json.dumps(block.input)
             output_tokens += _tokens.count_tokens(raw)
             # The API opens every tool input with an empty partial_json.
             yield Event("content_block_delta", {"type": "content_block_delta", "index": index,
                                                 "delta": {"type": "input_json_delta", "partial_json": ""}}, True)
-            for chunk in _tokens.json_deltas(raw):
+            for chunk, hold in _eager.input_chunks(raw, eager=block.eager, cut=cut):
                 yield Event("content_block_delta", {"type": "content_block_delta", "index": index,
                                                     "delta": {"type": "input_json_delta", "partial_json": chunk}},
-                            True)
+                            True, hold)
         else:
+            for citation in block.citations or ():
+                yield Event("content_block_delta", {"type": "content_block_delta", "index": index,
+                                                    "delta": {"type": "citations_delta", "citation": citation}}, True)
             kind, key = ("text_delta", "text") if block.type == "text" else ("thinking_delta", "thinking")
-            for chunk, n in _tokens.deltas(block.text, start=index):
+            chunks = (_tokens.group(endless.pieces(), start=index) if endless and block.endless
+                      else _tokens.deltas(block.text, start=index))
+            for chunk, n in chunks:
                 output_tokens += n
                 yield Event("content_block_delta", {"type": "content_block_delta", "index": index,
                                                     "delta": {"type": kind, key: chunk}}, True)
@@ -177,6 +215,8 @@ def stream_events(
                                                     "delta": {"type": "signature_delta",
                                                               "signature": sign(block.text)}}, True)
         yield Event("content_block_stop", {"type": "content_block_stop", "index": index})
+    if endless:
+        stop_reason, stop_sequence = endless.stop_reason, endless.stop_sequence
     yield Event("message_delta", {"type": "message_delta",
                                   "delta": {"stop_reason": stop_reason, "stop_sequence": stop_sequence},
                                   "usage": _usage(input_tokens, max(output_tokens, 1))})
@@ -189,14 +229,20 @@ def message_json(
 ) -> dict[str, Any]:
     """The non-streaming response: exactly what the stream accumulates to."""
     blocks, stop_reason, stop_sequence = _cut(answer, max_tokens, stop_sequences)
+    endless = _limited(blocks, max_tokens, stop_sequences)
+    if endless:
+        blocks[-1] = replace(blocks[-1], text="".join(endless.pieces()), endless=None)
+        stop_reason, stop_sequence = endless.stop_reason, endless.stop_sequence
     content: list[dict[str, Any]] = []
     for index, block in enumerate(blocks):
         if block.type == "tool_use" and stop_reason == "max_tokens" and index == len(blocks) - 1:
             # Cut by max_tokens: the input the stream's partial JSON gives (the SDK parses it with jiter).
-            partial = jiter.from_json(block.text.encode(), partial_mode=True) if block.text else {}
+            sent = _eager.emitted(block.text, eager=block.eager, cut=True)
+            partial = jiter.from_json(sent.encode(), partial_mode=True) if sent else {}
             content.append({"type": "tool_use", "id": block.id, "name": block.name, "input": partial})
         elif block.type == "text":
-            content.append({"type": "text", "text": block.text})
+            content.append({"type": "text", "text": block.text} if block.citations is None
+                           else {"type": "text", "text": block.text, "citations": block.citations})
         elif block.type == "thinking":
             content.append({"type": "thinking", "thinking": block.text, "signature": sign(block.text)})
         else:

@@ -1,8 +1,9 @@
 """The Starlette application: routes, authentication, errors, and the streamed body.
 
-Everything that decides *what* to answer lives elsewhere (``_request`` validates,
-``_scenarios`` and ``_cassettes`` answer, ``_answer`` renders events, ``_models_api``
-serves the model catalogue, ``_faults`` breaks things on purpose); this module is the HTTP shell around them and keeps the wire
+Everything that decides *what* to answer lives elsewhere (``_validate`` and ``_request``
+validate, ``_scenarios``, ``_continuation`` and ``_cassettes`` answer, ``_answer`` renders
+events, ``_models_api`` serves the model catalogue, ``_faults`` breaks things on purpose);
+this module is the HTTP shell around them and keeps the wire
 details of the real API: status codes, the JSON error body, ``request-id``,
 ``x-should-retry``, ``retry-after``, and ``text/event-stream`` framing.
 """
@@ -10,30 +11,37 @@ details of the real API: status codes, the JSON error body, ``request-id``,
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sse_starlette import ServerSentEvent
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from . import _caching, _continuation, _scenarios, _special, _structured, _tokens
+from . import _caching, _citations, _continuation, _eager, _scenarios, _special, _structured, _tokens
 from ._answer import Answer, Event, continue_after, message_json, stream_events
 from ._cassettes import Cassette, CassetteLibrary
 from ._errors import APIError, invalid
 from ._faults import Fault, FaultBook
+from ._guard import HEADER_TIMEOUT
+from ._history import RequestLog, RequestRecord
 from ._models_api import list_models, retrieve_model
 from ._ratelimit import RateLimitHeaders
 from ._request import MessagesRequest, parse_messages_request
 from ._threads import ThreadStore
+from ._validate import check_shapes, parse_body
+
+T = TypeVar("T")
 
 log = logging.getLogger("claude_widgets.server")
 
@@ -62,20 +70,6 @@ logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
 
 
 @dataclass
-class RequestRecord:
-    """What the server saw and did, for tests and for curious learners (``server.requests``)."""
-
-    path: str
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    status: int = 200
-    outcome: str = "pending"
-    """``completed``, ``error`` (HTTP error), ``error-event``, ``dropped``, ``disconnected``."""
-    content_deltas: int = 0
-    request_id: str = ""
-
-
-@dataclass
 class ServerConfig:
     delay_ms: float = 0.0
     """Pause before each content delta (0 for tests; ~20 ms reads like the real API)."""
@@ -84,7 +78,10 @@ class ServerConfig:
     cassettes: CassetteLibrary | None = None
     require_api_key: bool = True
     max_body_bytes: int = 32 * 1024 * 1024
+    """The API's limit for a Messages request (docs: "Request size limits", 32 MB); larger is a 413."""
     organization_id: str = "offline-claude-widgets"
+    header_timeout: float = HEADER_TIMEOUT
+    """Seconds to send a request's headers, or between two parts of its body (see ``_guard``)."""
     vary: bool = False
     """Each new request answers with the next variant (see ``_continuation``), as sampling varies."""
 
@@ -93,7 +90,7 @@ class ServerState:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.faults = FaultBook()
-        self.requests: list[RequestRecord] = []
+        self.log = RequestLog()
         self.threads = ThreadStore()
         self.cache = _caching.CacheStore()
         self._counter = 0
@@ -105,7 +102,7 @@ class ServerState:
             self._variants += 1
             return self._variants
 
-    def new_record(self, request: Request) -> RequestRecord:
+    def new_record(self, request: Request, *, logged: bool = True) -> RequestRecord:
         with self._lock:
             self._counter += 1
             n = self._counter
@@ -113,8 +110,7 @@ class ServerState:
                 if k.startswith(("x-offline-", "x-stainless-retry", "anthropic-"))}
         record = RequestRecord(path=request.url.path, headers=keep,
                                request_id=_scenarios.stable_id("req", n, request.url.path)[:-4] + f"{n:04d}")
-        self.requests.append(record)
-        return record
+        return self.log.add(record) if logged else record
 
 
 def _sse(name: str, data: dict[str, Any]) -> bytes:
@@ -142,17 +138,55 @@ def _input_tokens(req: MessagesRequest) -> int:
     return total
 
 
-async def _read_json(request: Request, config: ServerConfig) -> Any:
+OFF_LOOP_BYTES = 64 * 1024
+"""Bodies larger than this are parsed and measured in a worker thread, not on the event loop."""
+
+
+async def _off_loop(size: int, fn: Callable[..., T], *args: Any) -> T:
+    """``fn(*args)``, in a worker thread when its input is large, so other clients keep streaming."""
+    return await run_in_threadpool(fn, *args) if size > OFF_LOOP_BYTES else fn(*args)
+
+
+async def _read_body(request: Request, config: ServerConfig) -> bytes:
+    """The body, refused with the API's 413 as soon as it passes the limit (never buffered whole)."""
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > config.max_body_bytes:
         raise APIError(413)
-    body = await request.body()
-    if len(body) > config.max_body_bytes:
-        raise APIError(413)
-    try:
-        return json.loads(body)
-    except ValueError:
-        raise invalid("There was an error parsing the body of your request: it is not valid JSON.") from None
+    body = bytearray()
+    chunks = request.stream()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(chunks.__anext__(), config.header_timeout)
+        except StopAsyncIteration:
+            return bytes(body)
+        except asyncio.TimeoutError:
+            raise APIError(408, f"Request timed out: no body data for {config.header_timeout:g} s") from None
+        body += chunk
+        if len(body) > config.max_body_bytes:
+            raise APIError(413)
+
+
+def _parse(raw: bytes) -> Any:
+    body = parse_body(raw)
+    check_shapes(body)
+    return body
+
+
+async def _read_json(request: Request, state: ServerState, record: RequestRecord) -> Any:
+    """The request body as JSON whose shapes later code can rely on (``_validate``), or a 4xx."""
+    raw = await _read_body(request, state.config)
+    body = await _off_loop(len(raw), _parse, raw)
+    state.log.keep_body(record, raw)
+    return body
+
+
+def _prepare(body: Any, original: Any) -> tuple[MessagesRequest, int, str]:
+    """The validated request, its input tokens and its message id (from the body as sent).
+
+    All three take time in proportion to the body's size.
+    """
+    req = parse_messages_request(body)
+    return req, _input_tokens(req), _scenarios.stable_id("msg", original)
 
 
 def _check_headers(request: Request, config: ServerConfig) -> None:
@@ -196,7 +230,8 @@ def _delay_ms(request: Request, config: ServerConfig) -> float:
 
 
 async def _paced(
-    chunks: Iterable[tuple[str | None, bytes]], *, fault: Fault | None, delay_ms: float, record: RequestRecord,
+    chunks: Iterable[tuple[str | None, bytes] | tuple[str | None, bytes, float | None]], *, fault: Fault | None,
+    delay_ms: float, record: RequestRecord,
 ) -> AsyncIterator[bytes]:
     """Send events with pacing and injected faults; note in ``record`` how it ended."""
     sent = 0
@@ -204,8 +239,9 @@ async def _paced(
     delay = delay_ms / 1000
     finished = False
     try:
-        for name, chunk in chunks:
+        for name, chunk, *hold in chunks:
             is_delta = name == "content_block_delta"
+            units = 1.0 if not hold or hold[0] is None else hold[0]  # an event's own pacing (``_eager``)
             if fault and is_delta:
                 if fault.error_after is not None and sent >= fault.error_after:
                     record.outcome = "error-event"
@@ -222,8 +258,8 @@ async def _paced(
             if trickle:
                 await asyncio.sleep(trickle)
             if is_delta:
-                if delay:
-                    await asyncio.sleep(delay)
+                if delay and units:
+                    await asyncio.sleep(delay * units)
                 sent += 1
                 record.content_deltas = sent
             yield chunk
@@ -239,9 +275,9 @@ async def _paced(
             log.info("client disconnected after %d content deltas (%s)", sent, record.request_id)
 
 
-def _event_chunks(events: Iterable[Event]) -> Iterable[tuple[str | None, bytes]]:
+def _event_chunks(events: Iterable[Event]) -> Iterable[tuple[str | None, bytes, float | None]]:
     for ev in events:
-        yield ev.name, _sse(ev.name, ev.data)
+        yield ev.name, _sse(ev.name, ev.data), ev.hold
 
 
 def _cassette_chunks(cassette: Cassette) -> Iterable[tuple[str | None, bytes]]:
@@ -256,7 +292,7 @@ def _answer_for(req: MessagesRequest, scenario: str | None, fault: Fault | None,
         variant = state.next_variant()
     cont = _continuation.recognise(req)
     if cont is None:
-        answer = _special.answer(req, scenario) or _scenarios.answer(req, scenario)
+        answer = _special.answer(req, scenario) or _citations.cite(_scenarios.answer(req, scenario), req, scenario)
         if req.prefill is not None:  # a model continues its prefill, whatever it would have said
             return _continuation.variant_of(answer, req.prefill)
         return answer if not variant else _continuation.vary(answer, variant)
@@ -280,17 +316,17 @@ def make_app(state: ServerState) -> Starlette:
         record = state.new_record(request)
         try:
             _check_headers(request, config)
-            body = await _read_json(request, config)
-            record.body = body
+            body = await _read_json(request, state, record)
             fault = _fault_for(request, state)
             _status_fault(fault)
+            original = body
             body, thread = state.threads.expand(body, request.headers.get("anthropic-beta", ""))
-            req = parse_messages_request(body)
+            size = len(record.raw_body or b"")
+            req, input_tokens, msg_id = await _off_loop(size, _prepare, body, original)
             delay = _delay_ms(request, config)
             scenario = request.headers.get("x-offline-scenario")
             cassette = config.cassettes.match(req) if config.cassettes and not scenario else None
             headers = {"request-id": record.request_id, "anthropic-organization-id": config.organization_id}
-            msg_id = _scenarios.stable_id("msg", record.body)
             if cassette is not None and req.prefill is None and req.stream:
                 if thread is not None:
                     state.threads.record(msg_id, body, thread, _cassette_content(cassette, req))
@@ -304,10 +340,12 @@ def make_app(state: ServerState) -> Starlette:
                 answer, model = _answer_for(req, scenario, fault, state), req.model
                 answer = _structured.shape(answer, req.output_schema,
                                            {t.name: t.input_schema for t in req.tools if t.strict}, req.conversation)
+                answer = _eager.mark(answer, _eager.eager_tools(body.get("tools") or [],
+                                                                request.headers.get("anthropic-beta", "")))
             if req.prefill is not None:
                 answer = continue_after(answer, req.prefill)
             kwargs: dict[str, Any] = {"msg_id": msg_id, "model": model,
-                                      "input_tokens": _input_tokens(req), "max_tokens": req.max_tokens,
+                                      "input_tokens": input_tokens, "max_tokens": req.max_tokens,
                                       "stop_sequences": req.stop_sequences}
             if thread is not None:
                 state.threads.record(msg_id, body, thread, message_json(answer, **kwargs)["content"])
@@ -315,7 +353,8 @@ def make_app(state: ServerState) -> Starlette:
             tier = _caching.service_tier(body)
             if not req.stream:
                 record.outcome = "completed"
-                reply = message_json(answer, **kwargs)
+                # A long answer is rendered whole here: in a thread, so that streams keep flowing.
+                reply = await run_in_threadpool(functools.partial(message_json, answer, **kwargs))
                 _caching.patch_usage(reply["usage"], cache_use, tier)
                 return JSONResponse(reply, headers=headers)
             events = _caching.patch_events(stream_events(answer, **kwargs), cache_use, tier)
@@ -330,12 +369,13 @@ def make_app(state: ServerState) -> Starlette:
         record = state.new_record(request)
         try:
             _check_headers(request, config)
-            body = await _read_json(request, config)
-            record.body = body
+            body = await _read_json(request, state, record)
             _status_fault(_fault_for(request, state))
+            size = len(record.raw_body or b"")
             req = parse_messages_request(body, count_tokens=True)
+            input_tokens = await _off_loop(size, _input_tokens, req)
             record.outcome = "completed"
-            return JSONResponse({"input_tokens": _input_tokens(req)}, headers={"request-id": record.request_id})
+            return JSONResponse({"input_tokens": input_tokens}, headers={"request-id": record.request_id})
         except APIError as err:
             return _error_response(err, record)
 
@@ -359,6 +399,13 @@ def make_app(state: ServerState) -> Starlette:
             message = f"Method {request.method} not allowed for {request.url.path}"
         return _error_response(APIError(exc.status_code, message), record)
 
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # A bug, not the client's fault: answer in the API's shape (the SDK can parse it); uvicorn
+        # still logs the traceback. Starlette calls this even when the response had started (then
+        # nothing is sent): the request's own record already tells how it ended, so keep no other.
+        record = state.new_record(request, logged=False)
+        return _error_response(APIError(500), record)
+
     return Starlette(
         routes=[
             Route("/v1/messages", messages, methods=["POST"]),
@@ -366,6 +413,6 @@ def make_app(state: ServerState) -> Starlette:
             Route("/v1/models", models, methods=["GET"]),
             Route("/v1/models/{model_id}", models, methods=["GET"]),
         ],
-        exception_handlers={HTTPException: http_error},
+        exception_handlers={HTTPException: http_error, Exception: server_error},
         middleware=[Middleware(RateLimitHeaders)],
     )

@@ -31,6 +31,7 @@ request in the ``x-offline-fault`` header or per server (``--fault`` / ``fault=`
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from ._errors import invalid
@@ -104,18 +105,21 @@ class Fault:
         return fault
 
 
-class FaultBook:
-    """Counts how often each spec fired, so ``continue=MODE; repeat=N``
-    When the request is a continuation of an interrupted answer (a user message asking
-    to continue, see :mod:`._continuation`), continue imperfectly: ``exact``, ``repeat``
-    (the last N characters again, default 12), ``sentence``, ``capital``, ``space``,
-    ``restart``.
-``vary=K``
-    Answer with variant K (a different opening phrase, as sampling varies the words).
-``times=N`` means the first N requests."""
+MAX_SPECS = 1024
+"""How many distinct specs ``FaultBook`` counts; the least recently used one is forgotten first."""
 
-    def __init__(self) -> None:
-        self._fired: dict[str, int] = {}
+
+class FaultBook:
+    """Counts how often each spec fired, so ``times=N`` means the first N requests.
+
+    The counts are kept for the :data:`MAX_SPECS` most recently used specs only (every
+    distinct ``id=`` is a new spec, and nothing else ever frees them); a spec forgotten
+    that way starts afresh, as after :meth:`reset`.
+    """
+
+    def __init__(self, max_specs: int = MAX_SPECS) -> None:
+        self._fired: OrderedDict[str, int] = OrderedDict()
+        self._max_specs = max_specs
         self._lock = threading.Lock()
 
     def take(self, spec: str) -> Fault | None:
@@ -126,6 +130,9 @@ class FaultBook:
             if fired >= fault.times:
                 return None
             self._fired[spec] = fired + 1
+            self._fired.move_to_end(spec)
+            while len(self._fired) > self._max_specs:
+                self._fired.popitem(last=False)
         return fault
 
     def reset(self) -> None:

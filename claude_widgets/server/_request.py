@@ -13,6 +13,7 @@ from typing import Any
 from .._catalogue import ModelEntry, Rules, find, sdk_model_ids
 from ._caching import breakpoints
 from ._client_tools import client_tool_schema
+from ._eager import check_tool as check_eager_tool
 from ._errors import APIError, invalid
 from ._structured import check_strict_tool, output_schema
 from ._thinking_rules import check as check_thinking_rules
@@ -213,6 +214,7 @@ def _tools(tools: Any, model: str) -> list[Tool]:
         names.add(t["name"])
         if t.get("strict"):
             check_strict_tool(t, i, model)
+        check_eager_tool(t, i)
         out.append(Tool(t["name"], t.get("description") or "", schema, strict=bool(t.get("strict"))))
     return out
 

@@ -7,6 +7,7 @@ its own event loop, so it works inside a kernel whose main loop is already runni
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import threading
@@ -17,8 +18,10 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
-from ._app import RequestRecord, ServerConfig, ServerState, make_app
+from ._app import ServerConfig, ServerState, make_app
 from ._cassettes import CassetteLibrary
+from ._guard import HEADER_TIMEOUT, GuardedH11Protocol, install_accept_guard
+from ._history import RequestRecord
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -42,10 +45,19 @@ def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _GuardedServer(uvicorn.Server):
+    """uvicorn's server with the ``_guard`` accept handler on its event loop."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        install_accept_guard(asyncio.get_running_loop(), self.server_state)
+        await super().startup(sockets)
+
+
 def uvicorn_server(state: ServerState, *, log_level: str = "warning") -> uvicorn.Server:
+    protocol = type("GuardedH11Protocol", (GuardedH11Protocol,), {"header_timeout": state.config.header_timeout})
     config = uvicorn.Config(make_app(state), log_level=log_level, access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=1)
-    return uvicorn.Server(config)
+                            timeout_graceful_shutdown=1, http=protocol)
+    return _GuardedServer(config)
 
 
 class OfflineServer:
@@ -54,6 +66,8 @@ class OfflineServer:
     Use it as a context manager (``with OfflineServer() as srv: ...``) or with
     :meth:`start`/:meth:`stop`. ``base_url`` is what ``ANTHROPIC_BASE_URL`` (or the SDK's
     ``base_url=``) should be; ``requests`` records what it saw and how each ended.
+    ``header_timeout`` is how long a connection may take to send a request's headers (or
+    pause within its body) before the server closes it (see ``_guard``).
     """
 
     def __init__(
@@ -66,6 +80,7 @@ class OfflineServer:
         cassette: str | Path | None = None,
         require_api_key: bool = True,
         log_level: str = "warning",
+        header_timeout: float = HEADER_TIMEOUT,
         vary: bool = False,
     ) -> None:
         self.host = host
@@ -75,6 +90,7 @@ class OfflineServer:
             fault=fault,
             cassettes=CassetteLibrary(cassette) if cassette else None,
             require_api_key=require_api_key,
+            header_timeout=header_timeout,
             vary=vary,
         )
         self._state = ServerState(self._config)
@@ -91,7 +107,8 @@ class OfflineServer:
 
     @property
     def requests(self) -> list[RequestRecord]:
-        return self._state.requests
+        """The most recent requests, oldest first (at most 1,000 of them: see ``_history``)."""
+        return self._state.log.snapshot()
 
     @property
     def vary(self) -> bool:
@@ -117,7 +134,7 @@ class OfflineServer:
 
     def reset(self) -> None:
         """Forget recorded requests and fault counters."""
-        self._state.requests.clear()
+        self._state.log.clear()
         self._state.faults.reset()
 
     @property

@@ -14,12 +14,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import count
 from typing import Any
 
-from . import _tokens
 from ._answer import Answer, Block
+from ._endless import Endless
 from ._errors import invalid
 from ._request import MessagesRequest, Tool
 
@@ -187,27 +188,23 @@ def _count_answer(ctx: Context) -> str:
     return ", ".join(str(i) for i in range(start, end + 1)) + "."
 
 
-def _long_markdown(ctx: Context) -> str:
-    """Endless, varied Markdown, cut by ``max_tokens``: for benchmarks and long-stream demos."""
-    parts: list[str] = []
-    need = ctx.request.max_tokens + 16
-    have = 0
-    i = 0
+def _long_sections() -> Iterator[str]:
+    """Endless, varied Markdown, generated section by section as it streams (see ``_endless``).
+
+    For benchmarks and long-stream demos: ``max_tokens`` (or a stop sequence) ends it.
+    """
     topics = ("streaming", "events", "deltas", "tokens", "widgets", "kernels", "buffers", "retries")
-    while have < need:
+    for i in count():
         t = topics[i % len(topics)]
-        section = (
-            f"## Section {i + 1}: {t}\n\n"
+        yield (
+            ("\n\n" if i else "")
+            + f"## Section {i + 1}: {t}\n\n"
             f"This paragraph talks about **{t}** in some depth, so that the answer has realistic prose "
             f"between the structural elements. It mentions `code`, *emphasis* and a [link](https://example.com/{t}).\n\n"
             f"- first point about {t}\n- second point, with **bold** text\n- third point: {i * 7 % 97} items\n\n"
             f"```python\ndef handle_{t}(n: int) -> int:\n    return n * {i % 9 + 2}\n```\n\n"
-            f"| name | value |\n|---|---|\n| {t} | {i} |\n| squared | {i * i} |\n\n"
+            f"| name | value |\n|---|---|\n| {t} | {i} |\n| squared | {i * i} |"
         )
-        parts.append(section)
-        have += _tokens.count_tokens(section)
-        i += 1
-    return "".join(parts)
 
 
 def _generic(ctx: Context) -> str:
@@ -257,7 +254,7 @@ _TEXT_SCENARIOS: dict[str, tuple[str | None, Callable[[Context], str]]] = {
     "markdown-tour": (r"markdown tour|tour of markdown", lambda c: MARKDOWN_TOUR),
     "prime": (r"\b1,?001\b.*\bprime\b|\bprime\b.*\b1,?001\b", lambda c: PRIME_ANSWER),
     "xss": (r"\bxss\b", lambda c: XSS),
-    "long": (r"\blong (markdown|answer|essay)\b", _long_markdown),
+    "long": (r"\blong (markdown|answer|essay)\b", lambda c: ""),  # endless: see answer()
     "generic": (None, _generic),
 }
 
@@ -514,6 +511,9 @@ def answer(req: MessagesRequest, scenario_header: str | None = None) -> Answer:
         return Answer(blocks, "tool_use")
     if done:
         text = _answer_from_results(ctx, done)
+    elif name == "long":
+        blocks.append(Block("text", endless=Endless(_long_sections)))  # cut by max_tokens as it streams
+        return Answer(blocks)
     else:
         text = (_recall(ctx) if name == "generic" else None) or _TEXT_SCENARIOS[name][1](ctx)
     blocks.append(Block("text", text))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from itertools import islice
 
 # Words with their leading space, numbers in runs of up to 3 digits, punctuation runs,
 # and whitespace. Every character matches exactly one alternative, so the pieces
@@ -38,14 +39,17 @@ def deltas(text: str, *, start: int = 0) -> Iterator[tuple[str, int]]:
     ``start`` shifts the cycle of chunk sizes so that neighbouring blocks don't all
     begin with the same rhythm.
     """
-    ps = pieces(text)
-    i = 0
+    return group(iter(pieces(text)), start=start)
+
+
+def group(ps: Iterator[str], *, start: int = 0) -> Iterator[tuple[str, int]]:
+    """:func:`deltas` for pieces that arrive one by one (an endless text, see ``_endless``)."""
     k = start
-    while i < len(ps):
-        n = _DELTA_PIECES[k % len(_DELTA_PIECES)]
+    while True:
+        chunk = list(islice(ps, _DELTA_PIECES[k % len(_DELTA_PIECES)]))
+        if not chunk:
+            return
         k += 1
-        chunk = ps[i : i + n]
-        i += n
         yield "".join(chunk), len(chunk)
 
 

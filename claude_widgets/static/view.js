@@ -1027,7 +1027,7 @@ class View {
     const estimate = active ? Math.round((this.chars || 0) / 4) : 0;
     const approx = estimate > outTok;
     const out = approx ? estimate : outTok;
-    const mark = approx ? "≈" : "";
+    const mark = approx || s.output_tokens_estimated ? "≈" : ""; // after Stop: the kernel's estimate
     this.tokensEl.textContent = inTok || out ? `in ${inTok} · out ${mark}${out} tokens` : "";
     const elapsed = a.elapsed();
     this.elapsedEl.textContent = state === "idle" ? "" : formatElapsed(elapsed);
@@ -1039,7 +1039,8 @@ class View {
       this.retryEl.textContent =
         `retrying in ${Math.ceil(left)}s (attempt ${r.attempt}/${r.max_attempts})` + (r.reason ? ` — ${r.reason}` : "");
     } else {
-      this.retryEl.textContent = a.waiting ? "resyncing…" : "";
+      // after a failure: "resumed (continuation)" / "restarted", so the reader knows what happened
+      this.retryEl.textContent = a.waiting ? "resyncing…" : s.recovery || "";
     }
     if (state === "error" && s.error) {
       this.errorEl.textContent = s.error;

@@ -223,7 +223,8 @@ def test_failed_turn_leaves_the_conversation_consistent(kernel: Kernel) -> None:
 @pytest.mark.parametrize("code,message", [
     ("%%claude --frobnicate\nhi", "unrecognized arguments: --frobnicate"),
     ("%%claude --tools no_such_function\nhi", "there is no function named 'no_such_function'"),
-    ("%%claude\nWhat about {undefined_variable}?", "undefined_variable"),
+    ("%%claude\nWhat about {undefined_variable}?", "the prompt uses `undefined_variable`, which is not defined"),
+    ("%%claude\nWhat about $undefined_name?", "the prompt uses `undefined_name`, which is not defined"),
     ("%%claude\n   \n", "the prompt is empty"),
     ("%%claude --thinking lots\nhi", "give a token budget"),
 ])
@@ -258,7 +259,7 @@ def test_a_later_cell_using_the_out_name_waits_for_it() -> None:
 
     A following cell that uses NAME waits for that answer first; a cell that doesn't, doesn't.
     """
-    k = Kernel(env={"CLAUDE_WIDGETS_DELAY_MS": "40"}, block=False)  # streams in the background, paced
+    k = Kernel(env={"CLAUDE_WIDGETS_DELAY_MS": "40"}, block=False, front_end=True)  # streams in the background, paced
     try:
         k.check("%load_ext claude_widgets")
         first = run_cell(k, "%%claude --new -o later_msg\nWrite a haiku about streaming", cell_id=uuid.uuid4().hex)

@@ -17,7 +17,7 @@ from tests._kernel import Kernel, status_updates, stream_view_comm_ids
 
 @pytest.fixture(scope="module")
 def kernel(server: OfflineServer) -> Iterator[Kernel]:
-    k = Kernel(block=False)
+    k = Kernel(block=False, front_end=True)
     k.check("import json, anthropic\nimport claude_widgets as cw\n"
             f"client = anthropic.Anthropic(base_url={server.base_url!r}, api_key='offline')\n")
     yield k

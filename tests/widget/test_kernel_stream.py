@@ -26,7 +26,7 @@ REQUEST = f"model={DEFAULT_MODEL!r}, messages=[{{'role': 'user', 'content': 'Wri
 
 @pytest.fixture(scope="module")
 def kernel(server: OfflineServer) -> Iterator[Kernel]:
-    k = Kernel(block=False)  # the cell returns at once; the stream goes on in the background
+    k = Kernel(block=False, front_end=True)  # the cell returns at once; the stream goes on in the background
     k.check(
         "import anthropic, threading, time\n"
         "from claude_widgets._stream import stream\n"
@@ -64,8 +64,9 @@ def test_bytes_and_messages_at_zero_pacing(kernel: Kernel, max_tokens: int) -> N
     assert payload <= 1.5 * text_bytes + 2500, (payload, text_bytes)
     assert len(comm) <= 30 * elapsed + 8
     iopub = [m for m in run.messages if m["msg_type"] not in ("status", "execute_input", "stream")]
-    # comm_open ×2 (view + layout), display, update_display, status ×3, snapshot, ops…
-    assert len(iopub) <= 30 * elapsed + 12
+    # comm_open ×2 (view + layout; +1 for the kernel's shared ViewCode, once), display,
+    # update_display, status ×3, snapshot, ops…, then retiring: one update, comm_close ×2
+    assert len(iopub) <= 30 * elapsed + 16
     whole = sum(msg_bytes(kernel.session, m) for m in comm)
     assert whole <= payload + 1000 * len(comm)  # the envelope is paid per message, so few messages
     # the static record replacing the widget at the end: one message, linear in the answer

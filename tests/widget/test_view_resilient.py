@@ -104,3 +104,25 @@ def test_stream_passes_resilient_options_through(client: anthropic.Anthropic, fa
     with pytest.raises(RetriesExhausted, match=r"after 1 attempt\(s\): overloaded \(529\)"):
         view.wait(timeout=30)
     assert view.state == "error"
+
+
+def test_status_says_how_a_resumed_answer_was_continued(rv: Any, client: anthropic.Anthropic,
+                                                        fault_id: str) -> None:
+    """Claude Sonnet 4.6 refuses prefill: resumed by the continuation message, and the status says so."""
+    request = {**REQUEST, "model": "claude-sonnet-4-6"}
+    headers = {"x-offline-scenario": "story", "x-offline-fault": f"drop-after=12; id={fault_id}"}
+    source = resilient_stream(client, base_delay=0.01, max_delay=0.02, attempt_headers=lambda n: (
+        headers if n == 1 else {"x-offline-scenario": "story",
+                                "x-offline-fault": f"continue=repeat; repeat=20; id={fault_id}-{n}"}), **request)
+    rv.view.consume(source)
+    rv.view.wait(timeout=30)
+    clean = clean_message(client, request)
+    assert rv.view.text == "".join(b.text for b in clean.content if b.type == "text")
+    final = rv.statuses[-1]
+    assert final["state"] == "done"
+    assert final["recovery"] == "resumed (continuation): repeated the last 20 characters: dropped"
+    ops = [op for m in rv.ops_messages for op in m["ops"]]
+    assert ["reset"] not in ops
+    from claude_widgets._static import record_html
+
+    assert "resumed (continuation)" in record_html([], final)
