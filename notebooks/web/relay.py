@@ -6,7 +6,12 @@ and re-emits the answer as server-sent events the page can read with ``fetch``::
 
     data: {"type": "text", "text": "Hello"}
     data: {"type": "error", "message": "..."}     (the upstream failed; no [DONE] follows)
-    data: [DONE]                                  (the answer is complete)
+    data: {"type": "stop", "stop_reason": "..."}  (why the answer ended: end_turn, max_tokens, refusal...)
+    data: [DONE]                                  (the stream is complete)
+
+``[DONE]`` only says the stream ended well; whether the *answer* is complete is the
+``stop`` event's ``stop_reason``: ``max_tokens`` and ``model_context_window_exceeded`` cut
+it, ``refusal`` means the text so far is not an answer (notebook 12).
 
 When the browser goes away (its Stop button aborts the fetch), Starlette cancels the
 response, which leaves the ``async with`` block and closes the upstream stream: Claude
@@ -71,6 +76,7 @@ class RelayRecord:
     outcome: str = "streaming"
     text_events: int = 0
     error: str | None = None
+    stop_reason: str | None = None
 
 
 def sse(data: dict[str, Any]) -> bytes:
@@ -106,6 +112,9 @@ async def relay_events(client: anthropic.AsyncAnthropic, prompt: str, *, model: 
             async for text in stream.text_stream:
                 record.text_events += 1
                 yield sse({"type": "text", "text": text})
+            final = await stream.get_final_message()  # the stream is read: this only returns it
+            record.stop_reason = final.stop_reason
+            yield sse({"type": "stop", "stop_reason": final.stop_reason})
     except (asyncio.CancelledError, GeneratorExit):
         # The browser went away: leaving the `async with` above closed the upstream stream.
         record.outcome = "disconnected"

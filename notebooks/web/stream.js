@@ -2,7 +2,12 @@
 //
 //   POST chat {"prompt": "..."}  ->  data: {"type":"text","text":"..."}   (many)
 //                                    data: {"type":"error","message":"..."} (upstream failed)
+//                                    data: {"type":"stop","stop_reason":"..."} (why it ended)
 //                                    data: [DONE]                          (complete)
+//
+// [DONE] says the stream ended well; the stop reason says whether the ANSWER is complete:
+// "max_tokens" cut it, "refusal" means the text so far is not an answer. Unknown event
+// types are ignored, so a newer relay can add events without breaking this page.
 //
 // Three rules this file exists to show:
 // 1. A network chunk is not an event. Chunks end anywhere — mid-line, even mid-character —
@@ -46,11 +51,12 @@ export class SSEParser {
 }
 
 /**
- * Streams one answer from the relay. Calls onText(text) for each delta, and resolves with
- * "done" or "error" (onError(message) was called), or "aborted" when `signal` fired.
+ * Streams one answer from the relay. Calls onText(text) for each delta and onStop(reason)
+ * with the answer's stop reason, and resolves with "done" or "error" (onError(message) was
+ * called), or "aborted" when `signal` fired.
  * `stats` (optional) counts network chunks, and chunks that ended mid-line.
  */
-export async function streamAnswer(prompt, { signal, onText, onError, params = "", stats = {} }) {
+export async function streamAnswer(prompt, { signal, onText, onError, onStop = () => {}, params = "", stats = {} }) {
   stats.chunks = 0;
   stats.midLineChunks = 0;
   stats.events = 0;
@@ -92,6 +98,7 @@ export async function streamAnswer(prompt, { signal, onText, onError, params = "
         if (data === "[DONE]") return "done";
         const event = JSON.parse(data);
         if (event.type === "text") onText(event.text);
+        else if (event.type === "stop") onStop(event.stop_reason);
         else if (event.type === "error") {
           onError(event.message);
           return "error";
@@ -124,6 +131,23 @@ function debugParams() {
   return query ? `?${query}` : "";
 }
 
+/** What the status line says about a complete stream, by the answer's stop reason. */
+export function endedBecause(stopReason) {
+  switch (stopReason) {
+    case "end_turn":
+    case "stop_sequence":
+      return "Done.";
+    case "max_tokens":
+      return "Cut off: the answer reached the relay's max_tokens limit.";
+    case "model_context_window_exceeded":
+      return "Cut off: the conversation filled the model's context window.";
+    case "refusal":
+      return "Claude declined to continue: the text so far is not an answer.";
+    default:                                                // a reason this page doesn't know:
+      return `Ended (${stopReason ?? "no stop reason"}).`;  // never claim the answer is complete
+  }
+}
+
 function setUp() {
   const form = document.getElementById("ask");
   const prompt = document.getElementById("prompt");
@@ -151,12 +175,14 @@ function setUp() {
     const text = document.createTextNode("");               // model output goes into a Text node:
     answer.replaceChildren(text);                           // never innerHTML
     setStatus("streaming", "Streaming…");
+    let stopReason = null;
 
     const outcome = await streamAnswer(prompt.value, {
       signal: controller.signal,
       params: debugParams(),
       stats,
       onText: (delta) => text.appendData(delta),
+      onStop: (reason) => { stopReason = reason; },
       onError: (message) => {
         error.textContent = message;                        // textContent: the message is text too
         error.hidden = false;
@@ -167,7 +193,8 @@ function setUp() {
       error: "Stopped by an error; the text so far is kept.",
       aborted: "Stopped. The relay closed its stream to Claude.",
     };
-    setStatus(outcome, messages[outcome]);
+    status.dataset.stopReason = stopReason ?? "";
+    setStatus(outcome, outcome === "done" ? endedBecause(stopReason) : messages[outcome]);
     controller = null;
     send.disabled = false;
     stop.disabled = true;

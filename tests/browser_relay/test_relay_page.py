@@ -61,7 +61,28 @@ def test_text_streams_in_progressively_and_done_ends_it(probe: PageProbe, relay:
     assert len(lengths_while_streaming) >= len(deltas) // 2, f"text did not arrive progressively: {progress}"
     assert relay.wait_for_outcome().outcome == "done"
     stats = probe.page.evaluate("window.relayStats")
-    assert stats["events"] == len(deltas) + 1  # the text events and [DONE]
+    assert stats["events"] == len(deltas) + 2  # the text events, the stop event and [DONE]
+    assert probe.page.get_attribute("#status", "data-stop-reason") == "end_turn"
+    assert relay.records[-1].stop_reason == "end_turn"
+    assert not probe.errors and not probe.dialogs
+
+
+@pytest.mark.parametrize("prompt,reason,says", [
+    ("Write a long essay", "max_tokens", "Cut off: the answer reached the relay's max_tokens limit."),
+    ("refusal demo", "refusal", "Claude declined to continue: the text so far is not an answer."),
+    ("fill the context window", "model_context_window_exceeded",
+     "Cut off: the conversation filled the model's context window."),
+])
+def test_the_page_tells_a_cut_or_refused_answer_from_a_complete_one(
+        probe: PageProbe, relay: Any, upstream: OfflineServer, prompt: str, reason: str, says: str) -> None:
+    deltas = expected_deltas(upstream, prompt)
+    probe.page.goto(url(relay))
+    probe.ask(prompt)
+    assert probe.wait_until_finished() == "done"  # the stream ended well: [DONE] came
+    assert probe.page.get_attribute("#status", "data-stop-reason") == reason
+    assert probe.page.text_content("#status") == says
+    assert probe.answer() == "".join(deltas)  # the text so far stays on the page
+    assert relay.wait_for_outcome().stop_reason == reason
     assert not probe.errors and not probe.dialogs
 
 
@@ -121,7 +142,7 @@ def test_tiny_chunks_are_buffered_into_whole_lines_and_characters(
     if chunk == 1:
         assert any(ord(c) > 127 for c in text), "the haiku should hold a multi-byte character (—)"
     stats = probe.page.evaluate("window.relayStats")
-    assert stats["events"] == len(deltas) + 1
+    assert stats["events"] == len(deltas) + 2  # the text events, the stop event and [DONE]
     assert stats["chunks"] > 2 * stats["events"], stats
     assert stats["midLineChunks"] > stats["events"], stats
     assert "\ufffd" not in probe.answer()
