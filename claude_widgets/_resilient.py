@@ -7,23 +7,27 @@ partial answer is the caller's problem. This module owns the whole policy instea
 - **Retry** what fails before the answer starts: exponential backoff with full jitter,
   ``retry-after-ms`` / ``retry-after`` and ``x-should-retry`` honoured as the SDK does
   (see :mod:`claude_widgets._backoff`); 400/401/403/404/413 raise at once.
-- **Resume** what fails after partial text: the next attempt prefills the assistant turn
-  with the text received so far (trailing whitespace stripped: the API rejects it; the
+- **Resume** what fails after partial text, on models that take a prefill: the next
+  attempt prefills the assistant turn with the text received so far (trailing whitespace stripped: the API rejects it; the
   continuation repeats it and it is swallowed), and its events are merged into the same
   message: the continued text block keeps its index, later blocks are renumbered,
   ``message_start`` is sent once, ``message_delta``/``message_stop`` only at the real end
   (how: :mod:`claude_widgets._merge`).
+- **Resume** on models that reject a prefill (Claude 4.6 and later; the catalogue says which)
+  the way Anthropic's streaming guide documents: the partial answer as an assistant turn,
+  then a user message asking to continue from where it left off; the continuation's seam
+  (repeated words, a restarted sentence...) is reconciled by :mod:`claude_widgets._reconcile`.
 - **Restart** where continuing is impossible, and say so with a
   :class:`~claude_widgets.ResetEvent`, after which the consumer rebuilds from scratch:
 
-  ========================================  =============================================
-  interrupted...                            next attempt
-  ========================================  =============================================
-  in text (no thinking)                     resume; no reset
-  in a tool_use after complete text         reset, text replayed, resume after the text
-  with thinking enabled (any block)         reset, full restart (prefill + thinking: 400)
-  and the model rejects the prefill (400)   reset, full restart
-  ========================================  =============================================
+  ==========================================  ===========================================
+  interrupted...                              next attempt
+  ==========================================  ===========================================
+  in text (thinking on or off)                resume (prefill or continuation); no reset
+  in a tool_use after complete text           reset, text replayed, resume after the text
+  in thinking, or after thinking before text  reset, full restart
+  the continuation starts over, other words   reset, full restart
+  ==========================================  ===========================================
 
   The reset is sent when the next attempt's ``message_start`` arrives, so a display keeps
   the partial answer during the wait (and after a final failure).

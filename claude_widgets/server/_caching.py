@@ -97,6 +97,10 @@ class CacheUse:
     created_1h: int = 0
 
 
+MAX_ENTRIES = 10_000
+"""Past this many cached prefixes, the expired ones are dropped (live ones expire within an hour)."""
+
+
 class CacheStore:
     """Cached prefixes by digest, each with its expiry (``clock`` is injectable for tests)."""
 
@@ -111,6 +115,8 @@ class CacheStore:
         use = CacheUse()
         now = self._clock()
         with self._lock:
+            if len(self._expiry) > MAX_ENTRIES:  # bounded: expired prefixes are forgotten
+                self._expiry = {k: t for k, t in self._expiry.items() if t > now}
             hit = next((p for p in reversed(points) if self._expiry.get(p.key, 0.0) > now), None)
             done = min(hit.tokens, total_tokens) if hit else 0
             use.read = done

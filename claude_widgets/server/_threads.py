@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,11 +71,20 @@ def _unsupported(body: dict[str, Any]) -> list[str]:
     return found
 
 
-class ThreadStore:
-    """The server's threads, by the ``id`` of each stored reply."""
+MAX_THREADS = 1000
+"""Stored replies kept (the least recently stored is forgotten first: its thread is then unknown, a 404)."""
 
-    def __init__(self) -> None:
-        self._threads: dict[str, _Stored] = {}
+
+class ThreadStore:
+    """The server's threads, by the ``id`` of each stored reply, at most :data:`MAX_THREADS` of them.
+
+    Bounded like the request log (``_history``): every threaded reply stores its whole
+    conversation, and nothing else would ever free it.
+    """
+
+    def __init__(self, max_threads: int = MAX_THREADS) -> None:
+        self._threads: OrderedDict[str, _Stored] = OrderedDict()
+        self._max = max_threads
         self._lock = threading.Lock()
 
     def expand(self, body: Any, beta_header: str) -> tuple[Any, dict[str, Any] | None]:
@@ -138,3 +148,6 @@ class ThreadStore:
                 if previous is not None:
                     previous.continued = True
             self._threads[reply_id] = _Stored(fields, messages)
+            self._threads.move_to_end(reply_id)
+            while len(self._threads) > self._max:
+                self._threads.popitem(last=False)

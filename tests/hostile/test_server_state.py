@@ -130,3 +130,23 @@ def test_an_oversized_body_is_refused_before_it_ends(server: OfflineServer) -> N
     assert reply.startswith(b"HTTP/1.1 413")
     body = json.loads(reply.split(b"\r\n\r\n", 1)[1])
     assert body["error"]["type"] == "request_too_large"
+
+
+def test_threads_and_cache_entries_are_bounded() -> None:
+    """The message-threads store and the prompt cache forget old entries instead of growing forever."""
+    from claude_widgets.server._caching import MAX_ENTRIES, CacheStore
+    from claude_widgets.server._threads import ThreadStore
+
+    threads = ThreadStore(max_threads=3)
+    body = {"model": "claude-haiku-4-5", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}
+    for i in range(5):
+        threads.record(f"msg_{i}", body, {"type": "create"}, [{"type": "text", "text": "hello"}])
+    assert list(threads._threads) == ["msg_2", "msg_3", "msg_4"]
+
+    now = [0.0]
+    cache = CacheStore(clock=lambda: now[0])
+    for i in range(MAX_ENTRIES + 50):
+        cache._expiry[f"k{i}"] = 300.0
+    now[0] = 1000.0  # all expired
+    cache.use(body, "claude-haiku-4-5", 10)
+    assert len(cache._expiry) < 10
