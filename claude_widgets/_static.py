@@ -30,7 +30,7 @@ import nh3
 
 from ._esm import CSS_PATH
 from ._mathcode import MATHML_ATTRIBUTES, MATHML_TAGS, highlight, math_html
-from ._mdguard import MAX_NESTING, too_deep
+from ._mdguard import MAX_NESTING, too_deep, too_long
 from ._record_css import prune
 
 STATE_LABELS = {"done": "Done", "stopped": "Stopped", "error": "Error"}
@@ -169,7 +169,7 @@ def render_markdown(src: str) -> tuple[str, str | None]:
     Never lets model output take the process down: a text nested too deep for the parser
     (``_mdguard``) is not given to it, and anything the parser raises is caught.
     """
-    reason = too_deep(src)
+    reason = too_deep(src) or too_long(src)
     if reason is None:
         try:
             return markdown_html(src), None

@@ -584,6 +584,10 @@ const TOO_DEEP = "nesting too deep to render";
 const RENDER_FAILED = "the Markdown renderer failed";
 const NO_RENDERER = "the Markdown renderer could not load";
 const TOO_SLOW = "too slow to render as Markdown";
+// A line longer than this is not given to marked (claude_widgets/_mdguard.py: MAX_LINE):
+// inline parsing is superlinear on crafted lines, and the tail is re-rendered as it grows.
+const MAX_LINE = 20000;
+const TOO_LONG = "a line too long to render as Markdown";
 // Time a text block may spend in the Markdown renderer, in all: TIME_BASE_MS plus
 // TIME_PER_CHAR_MS a character (10 s for 1 MB). Normal answers use a tenth of it; text
 // built to be slow (1 MB of "[x", marked's links being quadratic) is shown as plain text
@@ -910,6 +914,7 @@ class TextItem {
     this.seenDone = null;
     this.guard = new NestingGuard();
     this.plain = null; // why the block is shown as plain text, once it is
+    this.lineStart = 0; // where the block's last line starts (lines are checked against MAX_LINE)
     this.spent = 0; // ms spent rendering Markdown, against TIME_BASE_MS + TIME_PER_CHAR_MS × length
   }
 
@@ -939,6 +944,17 @@ class TextItem {
     }
   }
 
+  /** TOO_LONG once a line is longer than MAX_LINE; each character is looked at once. */
+  longLine(text) {
+    for (;;) {
+      const nl = text.indexOf("\n", this.lineStart);
+      const end = nl < 0 ? text.length : nl;
+      if (end - this.lineStart > MAX_LINE) return TOO_LONG;
+      if (nl < 0) return null;
+      this.lineStart = nl + 1;
+    }
+  }
+
   affordable(cost) {
     return this.work + cost <= TAIL_WORK_PER_CHAR * this.block.text.length + TAIL_WORK_BASE;
   }
@@ -950,7 +966,7 @@ class TextItem {
     this.seenLen = b.text.length;
     this.seenDone = b.done;
     if (!this.plain) {
-      const reason = md ? this.guard.check(b.text, b.done) : NO_RENDERER;
+      const reason = md ? this.guard.check(b.text, b.done) || this.longLine(b.text) : NO_RENDERER;
       if (reason) this.toPlain(reason);
     }
     if (!this.plain) {

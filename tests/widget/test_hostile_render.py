@@ -96,3 +96,18 @@ def test_kernel_survives_a_stream_view_finishing_on_deep_nesting(kernel: Kernel,
     page = updates[-1]["content"]["data"]["text/html"]
     assert NOTE in page and html.escape(DEEP[name], quote=False) in page
     assert kernel.check("print(6 * 7)").stdout.strip() == "42"
+
+
+def test_a_crafted_long_line_is_plain_text_at_once() -> None:
+    """1 MB of ``[x`` on one line: not given to the parser (superlinear inline parsing), all text kept."""
+    import html
+    import time
+
+    from claude_widgets._static import render_markdown
+
+    text = "[x" * 500_000
+    t0 = time.monotonic()
+    out, reason = render_markdown(text)
+    assert time.monotonic() - t0 < 2.0
+    assert reason == "a line too long to render as Markdown"
+    assert html.unescape(out).count("[x") == 500_000
