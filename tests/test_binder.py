@@ -39,7 +39,9 @@ def _outputs(path: Path) -> list[list[str]]:
                 texts.append("error:" + o["ename"])
             else:
                 data = {k: v for k, v in o.get("data", {}).items() if k != WIDGET_MIME}
-                texts.append(json.dumps(data, sort_keys=True))
+                # the text itself, as nbval sanitises it (not its JSON, whose quotes are escaped)
+                texts.append("\n".join(f"{k}:{''.join(v) if isinstance(v, list) else v}"
+                                        for k, v in sorted(data.items())))
         out.append(texts)
     return out
 
@@ -86,4 +88,11 @@ def test_a_venv_built_from_binder_files_runs_every_notebook(tmp_path: Path) -> N
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     for copy in notebooks:
         stored = ROOT / "notebooks" / copy.name
-        assert _sanitised(_outputs(copy)) == _sanitised(_outputs(stored)), f"{copy.name} differs on Binder"
+        got, want = _sanitised(_outputs(copy)), _sanitised(_outputs(stored))
+        for i, (g, w) in enumerate(zip(got, want)):  # say where: a readable diff, not a truncated list
+            if g != w:
+                a, b = str(g), str(w)
+                k = next((j for j, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+                raise AssertionError(f"{copy.name} differs on Binder, output {i}:\n"
+                                     f"Binder: …{a[max(0, k - 200):k + 200]}\nstored: …{b[max(0, k - 200):k + 200]}")
+        assert len(got) == len(want), f"{copy.name} differs on Binder: {len(got)} outputs, stored {len(want)}"
