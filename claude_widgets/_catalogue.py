@@ -14,52 +14,17 @@ False
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, get_args
 
 from . import _catalogue_data as data
-from ._catalogue_data import Lifecycle, Line, Profile, Row
+from ._catalogue_data import Lifecycle, Line, Profile, Row, Rules
 
 if TYPE_CHECKING:
     from anthropic.types import ModelInfo
 
 __all__ = ["MODELS", "ModelEntry", "Rules", "accepts_prefill", "find", "model_info", "sdk_model_ids"]
-
-
-@dataclass(frozen=True)
-class Rules:
-    """What a request to the model may contain (True = the API accepts it)."""
-
-    prefill: bool
-    """A final ``assistant`` turn for the model to continue."""
-    sampling: bool
-    """Non-default ``temperature`` / ``top_p`` / ``top_k``."""
-    manual_thinking: bool
-    """``thinking: {type: "enabled", budget_tokens: N}``."""
-    adaptive_thinking: bool
-    forced_tool_choice: bool
-    """``tool_choice`` of type ``any`` or ``tool``."""
-    thinking_disabled: bool
-    """``thinking: {type: "disabled"}``."""
-    between_tools: bool = False
-    """``thinking: {type: "between_tools"}``."""
-    default_thinking: dict[str, Any] | None = field(default=None, compare=False)
-    """What the model does when the request has no ``thinking`` field (None: no thinking)."""
-
-    @property
-    def thinking_types(self) -> frozenset[str]:
-        """The ``thinking.type`` values the API accepts for this model."""
-        flags = {"enabled": self.manual_thinking, "adaptive": self.adaptive_thinking,
-                 "disabled": self.thinking_disabled, "between_tools": self.between_tools}
-        return frozenset(name for name, ok in flags.items() if ok)
-
-
-def _rules(p: Profile) -> Rules:
-    return Rules(prefill=p.prefill, sampling=p.sampling, manual_thinking=p.manual_thinking,
-                 adaptive_thinking=p.adaptive_thinking, forced_tool_choice=p.forced_tool_choice,
-                 thinking_disabled=p.thinking_disabled, between_tools=p.between_tools,
-                 default_thinking=p.default_thinking)
 
 
 def _support(ok: bool) -> dict[str, bool]:
@@ -83,8 +48,8 @@ def _capabilities(p: Profile) -> dict[str, Any]:
                          "web_search": _support(p.server_tools)},
         "structured_outputs": _support(p.structured_outputs),
         "thinking": {"supported": p.thinking, "types": {
-            "adaptive": _support(p.adaptive_thinking), "between_tools": _support(p.between_tools),
-            "disabled": _support(p.thinking_disabled), "enabled": _support(p.manual_thinking)}},
+            "adaptive": _support(p.rules.adaptive_thinking), "between_tools": _support(p.rules.between_tools),
+            "disabled": _support(p.rules.thinking_disabled), "enabled": _support(p.rules.manual_thinking)}},
     }
 
 
@@ -140,7 +105,7 @@ def _entry(row: Row) -> ModelEntry:
         id=row.id, display_name=row.display_name, line=row.line, created_at=row.created_at,
         lifecycle=row.lifecycle, deprecated_at=row.deprecated_at, retires_at=row.retires_at,
         max_input_tokens=row.max_input_tokens, max_tokens=row.max_tokens, aliases=row.aliases,
-        rules=_rules(row.profile), capabilities=_capabilities(row.profile), source=row.profile.source)
+        rules=row.profile.rules, capabilities=_capabilities(row.profile), source=row.profile.source)
 
 
 MODELS: tuple[ModelEntry, ...] = tuple(

@@ -24,7 +24,7 @@ Sources, abbreviated below:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Lifecycle = Literal["active", "deprecated", "retired"]
@@ -34,12 +34,11 @@ ALL_EFFORT = ("low", "medium", "high", "xhigh", "max")
 
 
 @dataclass(frozen=True)
-class Profile:
-    """What one generation of models accepts (request rules) and supports (capabilities)."""
+class Rules:
+    """What a request to the model may contain (True = the API accepts it)."""
 
-    source: str
-    # Request rules: True = the API accepts it on this model.
     prefill: bool
+    """A final ``assistant`` turn for the model to continue."""
     sampling: bool
     """Non-default ``temperature`` / ``top_p`` / ``top_k``."""
     manual_thinking: bool
@@ -50,8 +49,24 @@ class Profile:
     thinking_disabled: bool
     """``thinking: {type: "disabled"}`` (True on a model without thinking, as the SDK documents)."""
     between_tools: bool = False
-    default_thinking: dict[str, Any] | None = None
-    """What the model does when the request has no ``thinking`` field."""
+    """``thinking: {type: "between_tools"}``."""
+    default_thinking: dict[str, Any] | None = field(default=None, compare=False)
+    """What the model does when the request has no ``thinking`` field (None: no thinking)."""
+
+    @property
+    def thinking_types(self) -> frozenset[str]:
+        """The ``thinking.type`` values the API accepts for this model."""
+        flags = {"enabled": self.manual_thinking, "adaptive": self.adaptive_thinking,
+                 "disabled": self.thinking_disabled, "between_tools": self.between_tools}
+        return frozenset(name for name, ok in flags.items() if ok)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What one generation of models accepts (request rules) and supports (capabilities)."""
+
+    source: str
+    rules: Rules
     # Capabilities (the SDK's ``ModelCapabilities``).
     thinking: bool = True
     effort: tuple[str, ...] = ()
@@ -69,41 +84,44 @@ class Profile:
 CLAUDE_3 = Profile(
     "[DEP] Claude 3 / 3.5 models: no extended thinking; prefill and sampling accepted (the API's "
     "original rules).",
-    prefill=True, sampling=True, manual_thinking=False, adaptive_thinking=False,
-    forced_tool_choice=True, thinking_disabled=True, thinking=False, structured_outputs=False,
-    programmatic_tools=False, context_management=(), server_tools=True)
+    Rules(prefill=True, sampling=True, manual_thinking=False, adaptive_thinking=False,
+          forced_tool_choice=True, thinking_disabled=True),
+    thinking=False, structured_outputs=False, programmatic_tools=False, context_management=(),
+    server_tools=True)
 
 EXTENDED = Profile(
     "[MG], [AT]: Claude 4.5 and earlier (Haiku 4.5 included) accept prefill, sampling parameters "
     "and manual thinking budgets, and do not support adaptive thinking.",
-    prefill=True, sampling=True, manual_thinking=True, adaptive_thinking=False,
-    forced_tool_choice=True, thinking_disabled=True,
+    Rules(prefill=True, sampling=True, manual_thinking=True, adaptive_thinking=False,
+          forced_tool_choice=True, thinking_disabled=True),
     context_management=("clear_tool_uses_20250919", "clear_thinking_20251015"))
 
 EXTENDED_OLD = Profile(
     EXTENDED.source + " Claude 3.7 / 4.0: no structured outputs or programmatic tool calling.",
-    prefill=True, sampling=True, manual_thinking=True, adaptive_thinking=False,
-    forced_tool_choice=True, thinking_disabled=True, structured_outputs=False,
-    programmatic_tools=False, context_management=("clear_tool_uses_20250919",))
+    Rules(prefill=True, sampling=True, manual_thinking=True, adaptive_thinking=False,
+          forced_tool_choice=True, thinking_disabled=True),
+    structured_outputs=False, programmatic_tools=False, context_management=("clear_tool_uses_20250919",))
 
 EXTENDED_HAIKU = Profile(
     EXTENDED.source + " [OV:haiku-4-5]: no effort parameter (apidog/apifox Haiku 4.5 vs 5.5 tables:"
     " 'effort levels: none').",
-    prefill=True, sampling=True, manual_thinking=True, adaptive_thinking=False,
-    forced_tool_choice=True, thinking_disabled=True, programmatic_tools=False,
-    context_management=("clear_tool_uses_20250919", "clear_thinking_20251015"))
+    Rules(prefill=True, sampling=True, manual_thinking=True, adaptive_thinking=False,
+          forced_tool_choice=True, thinking_disabled=True),
+    programmatic_tools=False, context_management=("clear_tool_uses_20250919", "clear_thinking_20251015"))
 
 EXTENDED_OPUS_4_5 = Profile(
     EXTENDED.source + " Opus 4.5 introduced the effort parameter (low/medium/high).",
-    prefill=True, sampling=True, manual_thinking=True, adaptive_thinking=False,
-    forced_tool_choice=True, thinking_disabled=True, effort=("low", "medium", "high"),
-    context_management=("clear_tool_uses_20250919", "clear_thinking_20251015"))
+    Rules(prefill=True, sampling=True, manual_thinking=True, adaptive_thinking=False,
+          forced_tool_choice=True, thinking_disabled=True),
+    effort=("low", "medium", "high"), context_management=("clear_tool_uses_20250919",
+    "clear_thinking_20251015"))
 
 CLAUDE_4_6 = Profile(
     "[MG] Claude 4.6: assistant prefill returns 400; [AT]: adaptive thinking recommended, manual "
     "budgets deprecated but still accepted; thinking is off unless requested.",
-    prefill=False, sampling=True, manual_thinking=True, adaptive_thinking=True,
-    forced_tool_choice=True, thinking_disabled=True, effort=("low", "medium", "high", "max"))
+    Rules(prefill=False, sampling=True, manual_thinking=True, adaptive_thinking=True,
+          forced_tool_choice=True, thinking_disabled=True),
+    effort=("low", "medium", "high", "max"))
 
 OPUS_4_7 = Profile(
     "[MG] Opus 4.7: temperature/top_p/top_k and manual budgets return 400, adaptive only, new xhigh "
@@ -111,39 +129,40 @@ OPUS_4_7 = Profile(
     "requests without a thinking field run without thinking', so thinking stays optional and "
     "'disabled' is accepted; one Bedrock revision also lists Opus 4.7 as rejecting 'disabled', "
     "which we do not follow: Anthropic's own pages describe 4.7/4.8 alike).",
-    prefill=False, sampling=False, manual_thinking=False, adaptive_thinking=True,
-    forced_tool_choice=True, thinking_disabled=True, effort=ALL_EFFORT)
+    Rules(prefill=False, sampling=False, manual_thinking=False, adaptive_thinking=True,
+          forced_tool_choice=True, thinking_disabled=True),
+    effort=ALL_EFFORT)
 
 MYTHOS_PREVIEW = Profile(
     "[AT]: Mythos Preview supports only adaptive thinking, on by default, and rejects 'disabled' "
     "and manual budgets; sampling follows its successors (Bedrock Mythos model cards: 'temperature "
     "must be 1.0 or unset'); prefill rejected as on every model since Claude 4.6.",
-    prefill=False, sampling=False, manual_thinking=False, adaptive_thinking=True,
-    forced_tool_choice=True, thinking_disabled=False, default_thinking={"type": "adaptive"},
+    Rules(prefill=False, sampling=False, manual_thinking=False, adaptive_thinking=True,
+          forced_tool_choice=True, thinking_disabled=False, default_thinking={"type": "adaptive"}),
     effort=ALL_EFFORT)
 
 SONNET_5 = Profile(
     "[NEW:sonnet-5]: adaptive thinking on by default; manual extended thinking and non-default "
     "sampling parameters return 400 (drop-in for Sonnet 4.6 otherwise: 'disabled' and forced tool "
     "choice still accepted).",
-    prefill=False, sampling=False, manual_thinking=False, adaptive_thinking=True,
-    forced_tool_choice=True, thinking_disabled=True, default_thinking={"type": "adaptive"},
+    Rules(prefill=False, sampling=False, manual_thinking=False, adaptive_thinking=True,
+          forced_tool_choice=True, thinking_disabled=True, default_thinking={"type": "adaptive"}),
     effort=ALL_EFFORT)
 
 OPUS_5 = Profile(
     "[NEW:opus-5]: same features as Opus 4.8 plus two breaking changes: thinking on by default, and "
     "'disabled' only at effort high or below (we accept 'disabled'; the effort pairing is not "
     "checked offline). OpenRouter's Claude 5.5 guide: no prefill 'already the case on Opus 5'.",
-    prefill=False, sampling=False, manual_thinking=False, adaptive_thinking=True,
-    forced_tool_choice=True, thinking_disabled=True, default_thinking={"type": "adaptive"},
+    Rules(prefill=False, sampling=False, manual_thinking=False, adaptive_thinking=True,
+          forced_tool_choice=True, thinking_disabled=True, default_thinking={"type": "adaptive"}),
     effort=ALL_EFFORT)
 
 FABLE_5 = Profile(
     "[NEW:fable-5] (migration guide): both thinking 'disabled' and manual budgets return 400; "
     "adaptive thinking always on. Forced tool choice still accepted (measured 25/25 on "
     "claude-fable-5, anthropics/claude-cookbooks#854).",
-    prefill=False, sampling=False, manual_thinking=False, adaptive_thinking=True,
-    forced_tool_choice=True, thinking_disabled=False, default_thinking={"type": "adaptive"},
+    Rules(prefill=False, sampling=False, manual_thinking=False, adaptive_thinking=True,
+          forced_tool_choice=True, thinking_disabled=False, default_thinking={"type": "adaptive"}),
     effort=ALL_EFFORT)
 
 ALWAYS_ADAPTIVE = Profile(
@@ -151,24 +170,26 @@ ALWAYS_ADAPTIVE = Profile(
     "\"tool\" and \"any\" are not supported for this model.'), the same set that arrived with "
     "Fable 5.1; text between tool calls comes back in thinking blocks that are empty under the "
     "default display. Fable/Mythos 5.2 (docs list no new breaking change) copy Fable 5.1.",
-    prefill=False, sampling=False, manual_thinking=False, adaptive_thinking=True,
-    forced_tool_choice=False, thinking_disabled=False,
-    default_thinking={"type": "adaptive", "display": "omitted"}, effort=ALL_EFFORT)
+    Rules(prefill=False, sampling=False, manual_thinking=False, adaptive_thinking=True,
+          forced_tool_choice=False, thinking_disabled=False,
+          default_thinking={"type": "adaptive", "display": "omitted"}),
+    effort=ALL_EFFORT)
 
 SONNET_5_5 = Profile(
     "[NEW:sonnet-5-5]: adaptive thinking on by default with display 'omitted'; budgets, sampling "
     "parameters, assistant prefill, forced tool choice and thinking 'disabled' return 400; "
     "'between_tools' replaces 'disabled' as the lowest setting.",
-    prefill=False, sampling=False, manual_thinking=False, adaptive_thinking=True,
-    forced_tool_choice=False, thinking_disabled=False, between_tools=True,
-    default_thinking={"type": "adaptive", "display": "omitted"}, effort=ALL_EFFORT)
+    Rules(prefill=False, sampling=False, manual_thinking=False, adaptive_thinking=True,
+          forced_tool_choice=False, thinking_disabled=False, between_tools=True,
+          default_thinking={"type": "adaptive", "display": "omitted"}),
+    effort=ALL_EFFORT)
 
 HAIKU_5_5 = Profile(
     "[NEW:haiku-5-5] (migration guide): budgets, sampling parameters and assistant prefill return "
     "400; adaptive thinking on by default and can be turned off ('disabled' accepted); forced tool "
     "choice is not among its breaking changes (accepted).",
-    prefill=False, sampling=False, manual_thinking=False, adaptive_thinking=True,
-    forced_tool_choice=True, thinking_disabled=True, default_thinking={"type": "adaptive"},
+    Rules(prefill=False, sampling=False, manual_thinking=False, adaptive_thinking=True,
+          forced_tool_choice=True, thinking_disabled=True, default_thinking={"type": "adaptive"}),
     effort=ALL_EFFORT)
 
 
