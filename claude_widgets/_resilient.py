@@ -8,8 +8,8 @@ partial answer is the caller's problem. This module owns the whole policy instea
   ``retry-after-ms`` / ``retry-after`` and ``x-should-retry`` honoured as the SDK does
   (see :mod:`claude_widgets._backoff`); 400/401/403/404/413 raise at once.
 - **Resume** what fails after partial text, on models that take a prefill: the next
-  attempt prefills the assistant turn with the text received so far (trailing whitespace stripped: the API rejects it; the
-  continuation repeats it and it is swallowed), and its events are merged into the same
+  attempt prefills the assistant turn with the text received so far (trailing whitespace
+  stripped: the API rejects it; the continuation repeats it and it is swallowed), and its events are merged into the same
   message: the continued text block keeps its index, later blocks are renumbered,
   ``message_start`` is sent once, ``message_delta``/``message_stop`` only at the real end
   (how: :mod:`claude_widgets._merge`).
@@ -239,7 +239,8 @@ class _Core:
         self.strategy = ("restart" if ends_odd else
                          "prefill" if _accepts_prefill(kwargs.get("model")) and not _thinking_on(kwargs)
                          else "continuation")
-        self.count_baseline: int | None = None
+        self.count_baseline: Any = None
+        """``count_tokens`` of the one-character message the kept part is measured against (once)."""
         fmt = kwargs.get("output_format")
         self.merger = _Merger(fmt if fmt is not None else anthropic.NOT_GIVEN)
         self.plan = _Plan()
@@ -280,34 +281,38 @@ class _Core:
         client = self.client.with_options(max_retries=0, timeout=_timeout(self.base_timeout, read))
         return client.messages.stream(**kwargs)
 
-    def count_request(self) -> dict[str, Any] | None:
-        """The ``count_tokens`` call that measures the kept part, if the next attempt continues one.
+    def count_requests(self) -> list[dict[str, Any]]:
+        """The ``count_tokens`` calls that measure the kept part, if the next attempt continues one.
 
         A resumed attempt may only produce what the budget has left: ``max_tokens`` minus
         what the kept part cost. The API reports no usage for an interrupted response, so it
         is measured with the token-counting endpoint (free, exact for this server, the
-        API's own tokenizer online): ``count([user: kept]) - count([user: "."]) + 1``.
+        API's own tokenizer online): ``count([user: kept]) - count([user: "."]) + 1``, the
+        second count made once per stream.
         """
         plan = self.plan
-        m = self.merger
-        if plan.strategy == "fresh" or not plan.kept or m.kept_tokens is not None:
-            return None
+        if plan.strategy == "fresh" or not plan.kept or self.merger.kept_tokens is not None:
+            return []
+        model = self.kwargs.get("model")
         if not isinstance(self.kwargs.get("max_tokens"), int):
-            return None
+            return []
         kept = (plan.thinking + plan.shown[len(self.base_prefill):]).rstrip()
-        return {"model": self.kwargs.get("model"), "messages": [{"role": "user", "content": kept or "."}]}
+        calls = [{"model": model, "messages": [{"role": "user", "content": kept or "."}]}]
+        if self.count_baseline is None:
+            calls.append({"model": model, "messages": [{"role": "user", "content": "."}]})
+        return calls
 
-    def counted(self, kept: Any, baseline: Any) -> None:
+    def counted(self, results: Sequence[Any]) -> None:
+        """The answers to :meth:`count_requests` (without them, one token a delta: a lower bound)."""
         try:
-            self.merger.kept_tokens = max(0, int(kept.input_tokens) - int(baseline.input_tokens) + 1)
+            if len(results) > 1:
+                self.count_baseline = results[1]
+            self.merger.kept_tokens = max(0, int(results[0].input_tokens) - int(self.count_baseline.input_tokens) + 1)
         except Exception:  # noqa: BLE001 - a lower bound is used instead
             self.merger.kept_tokens = None
 
     def counting_client(self) -> Any:
         return self.client.with_options(max_retries=1)
-
-    def baseline_request(self, req: dict[str, Any]) -> dict[str, Any]:
-        return {"model": req["model"], "messages": [{"role": "user", "content": "."}]}
 
     def opened(self, ms: Any) -> None:
         with contextlib.suppress(Exception):
@@ -343,18 +348,17 @@ class _Core:
         att.outcome, att.reason = "failed", f.reason
         if att.request_id is None:
             att.request_id = getattr(exc, "request_id", None)
-        rejected = (not f.retryable and f.status == 400 and f.error_type == "invalid_request_error"
-                    and self.plan.strategy == "prefill")
-        if isinstance(exc, Unreconcilable):
-            rejected = False
-        elif not f.retryable and not rejected:
+        unreconciled = isinstance(exc, Unreconcilable)
+        rejected = (not unreconciled and not f.retryable and f.status == 400
+                    and f.error_type == "invalid_request_error" and self.plan.strategy == "prefill")
+        if not (f.retryable or rejected or unreconciled):
             log.info("attempt %d failed, not retryable: %s (request %s)", att.number, f.reason, att.request_id)
             raise exc
         n = len(self.attempts)
         if n >= self.max_attempts:
             raise self.error(RetriesExhausted, f"gave up after {n} attempt(s): {f.reason}") from exc
         strategy = self.strategy
-        if isinstance(exc, Unreconcilable):
+        if unreconciled:
             reason, delay, strategy = f"continuation not reconciled: {exc}", 0.0, "restart"
             att.reason = reason
         elif rejected:
@@ -377,9 +381,7 @@ class _Core:
         log.info("attempt %d/%d failed (%s, request %s); %s in %.2f s",
                  n, self.max_attempts, reason, att.request_id, how, delay)
         plan = self.plan
-        how = plan.strategy if plan.kept else "restart" if plan.reset else "retry"
-        if how == "fresh":
-            how = "retry"
+        how = plan.strategy if plan.kept and plan.strategy != "fresh" else "restart" if plan.reset else "retry"
         return RetryEvent(attempt=n + 1, max_attempts=self.max_attempts, delay=delay, reason=reason,
                           resume=plan.kept > 0, strategy=how)
 
@@ -549,12 +551,11 @@ class ResilientStream(_StreamBase):
         self._owner = threading.get_ident()
         try:
             while not self._closed:
-                count = core.count_request()
-                if count is not None:
+                calls = core.count_requests()
+                if calls:
                     with contextlib.suppress(Exception):  # without it, a lower bound is used
                         c = core.counting_client()
-                        core.counted(c.messages.count_tokens(**count),
-                                     c.messages.count_tokens(**core.baseline_request(count)))
+                        core.counted([c.messages.count_tokens(**call) for call in calls])
                 try:
                     with core.open() as ms:
                         self._ms = ms
@@ -684,12 +685,11 @@ class AsyncResilientStream(_StreamBase):
         core, m = self._core, self._core.merger
         try:
             while not self._closed:
-                count = core.count_request()
-                if count is not None:
+                calls = core.count_requests()
+                if calls:
                     with contextlib.suppress(Exception):  # without it, a lower bound is used
                         c = core.counting_client()
-                        core.counted(await c.messages.count_tokens(**count),
-                                     await c.messages.count_tokens(**core.baseline_request(count)))
+                        core.counted([await c.messages.count_tokens(**call) for call in calls])
                 try:
                     async with core.open() as ms:
                         self._ms = ms
