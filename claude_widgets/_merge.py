@@ -143,19 +143,12 @@ class _Merger:
             j = ev.index
             if j in self.skip:
                 return ()
-            out: list[Any] = []
-            if j == self.merging:
-                if ev.delta.type == "text_delta" and (self.ws or self.reconciler is not None):
-                    s = self._join(ev.delta.text)
-                    if not s:
-                        return ()
-                    ev = ev.model_copy(update={"delta": ev.delta.model_copy(update={"text": s})})
-                if self.held is not None:
-                    out = self._open(self.held)
-                    self.held = None
-            i = self.map[j]
-            self.counts[i] = self.counts.get(i, 0) + 1
-            return out + self._emit(ev if i == j else ev.model_copy(update={"index": i}))
+            if j == self.merging and ev.delta.type == "text_delta" and (self.ws or self.reconciler is not None):
+                s = self._join(ev.delta.text)
+                if not s:
+                    return ()
+                ev = ev.model_copy(update={"delta": ev.delta.model_copy(update={"text": s})})
+            return self._deliver(j, ev)
         if t == "content_block_start":
             if self.first and self.reconciler is not None and ev.content_block.type in _THINKING:
                 self.skip.add(ev.index)  # the model thinking about how to continue: not part of the answer
@@ -224,14 +217,18 @@ class _Merger:
         self.reconciled = r.how
         if not s:
             return []
+        return self._deliver(j, _event({"type": "content_block_delta", "index": j,
+                                        "delta": {"type": "text_delta", "text": s}}))
+
+    def _deliver(self, j: int, ev: Any) -> list[Any]:
+        """A continuation's content delta for its block ``j``, on the consumer's block (opened if held)."""
         out: list[Any] = []
-        if self.held is not None:
+        if j == self.merging and self.held is not None:
             out = self._open(self.held)
             self.held = None
         i = self.map[j]
         self.counts[i] = self.counts.get(i, 0) + 1
-        return out + self._emit(_event({"type": "content_block_delta", "index": i,
-                                        "delta": {"type": "text_delta", "text": s}}))
+        return out + self._emit(ev if i == j else ev.model_copy(update={"index": i}))
 
     def _dedupe(self, s: str) -> str:
         """Drop the whitespace the consumer already saw from the start of the continuation."""
