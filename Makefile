@@ -34,12 +34,15 @@ venv: $(VPY)
 $(VPY):
 	$(PYTHON) -m venv $(VENV)
 
-# Stamps depend on pyproject.toml: a new dependency reinstalls.
-$(VENV)/.stamp-notebooks: pyproject.toml | $(VPY)
+# Stamps depend on pyproject.toml: a new dependency reinstalls. And on labextension/: the
+# install copies it into the venv's share/jupyter/labextensions (docs/cell-magic.md).
+LABEXTENSION := $(shell find labextension -type f)
+
+$(VENV)/.stamp-notebooks: pyproject.toml $(LABEXTENSION) | $(VPY)
 	$(VPY) -m pip install --disable-pip-version-check -q -e '.[notebooks]'
 	touch $@
 
-$(VENV)/.stamp-test: pyproject.toml | $(VPY)
+$(VENV)/.stamp-test: pyproject.toml $(LABEXTENSION) | $(VPY)
 	$(VPY) -m pip install --disable-pip-version-check -q -e '.[test]'
 	touch $(VENV)/.stamp-notebooks $@
 

@@ -78,6 +78,11 @@ def test_a_venv_built_from_binder_files_runs_every_notebook(tmp_path: Path) -> N
     subprocess.run(["bash", str(BINDER / "postBuild")], cwd=ROOT, check=True, env=env, timeout=600)
     # the package comes from this checkout, its dependencies only from binder/requirements.txt
     subprocess.run([str(py), "-m", "pip", "check"], check=True, env=env)
+    # and its labextension (%%claude cells highlighted as Markdown) where Binder's JupyterLab finds it
+    listed = subprocess.run([str(venv / "bin" / "jupyter"), "labextension", "list"], env=env,
+                            capture_output=True, text=True, check=True, timeout=120)
+    listing = re.sub(r"\x1b\[[0-9;]*m", "", listed.stdout + listed.stderr)
+    assert re.search(r"^\s+claude-widgets v\S+ enabled\s+OK \(python, claude-widgets\)$", listing, re.MULTILINE), listing
     copies = tmp_path / "notebooks"
     shutil.copytree(ROOT / "notebooks", copies, ignore=shutil.ignore_patterns("node_modules", ".ipynb_checkpoints"))
     os.symlink(ROOT / "notebooks" / "node" / "node_modules", copies / "node" / "node_modules")
