@@ -208,7 +208,8 @@ def _css() -> str:
     css = CSS_PATH.read_text(encoding="utf-8")
     css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
     css = re.sub(r"\s*([{};,>])\s*", r"\1", css)
-    return re.sub(r"\s+", " ", css).strip()
+    css = re.sub(r"([{;]-{0,2}[a-z][\w-]*):\s+", r"\1:", css)  # `prop: value` in declarations only
+    return re.sub(r"\s+", " ", css).replace(";}", "}").strip()
 
 
 def _el(tag: str, cls: str, body: str = "", **attrs: str) -> str:

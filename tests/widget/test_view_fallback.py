@@ -260,3 +260,30 @@ def test_the_record_carries_only_the_css_its_elements_use() -> None:
     assert ".claude-widgets-streamview{" in style and "--cw-border" in style  # the variables stay
     assert ".cw-bar{" in style and ".cw-thinking{" in style and ".cw-tool-input{" in style
     assert "hljs" not in style and ".cw-math" not in style and ".cw-stop{" not in style
+
+
+def test_the_record_carries_only_the_rules_of_its_final_state() -> None:
+    """Rules for another state (`[data-cw-state="error"]`…) or for motion cannot match a finished record."""
+    import contextlib
+    import re
+
+    def style_of(view: StreamView) -> str:
+        page, _ = view._repr_mimebundle_()
+        return re.search(r"<style>(.*?)</style>", page["text/html"], re.S).group(1)  # type: ignore[union-attr]
+
+    done = style_of(finished(BLOCKS))
+    assert '[data-cw-state="done"] .cw-spinner{' in done
+    assert '[data-cw-state="error"]' not in done and '[data-cw-state="retrying"]' not in done
+    assert "@keyframes" not in done and "animation" not in done and "@media" not in done
+    assert ": " not in done.replace("(prefers-reduced-motion: reduce)", "")  # declarations minified
+
+    def failing() -> Iterator[Any]:
+        yield from raw_events([{"type": "text", "text": "partial answer"}], complete=False)
+        raise ConnectionError("the connection dropped")
+
+    errored = StreamView()
+    errored.consume(failing())
+    with contextlib.suppress(ConnectionError):  # wait() re-raises the stream's error
+        errored.wait(timeout=10)
+    failed = style_of(errored)
+    assert '[data-cw-state="error"] .cw-bar{' in failed and '[data-cw-state="done"]' not in failed
