@@ -6,10 +6,6 @@
 import Anthropic from "@anthropic-ai/sdk";
 
 const [model, prompt] = process.argv.slice(2);
-if (!model || !prompt) {
-  console.error('usage: node events.mjs MODEL "PROMPT"');
-  process.exit(2);
-}
 
 /** One line per event: its type and the part that matters (no ids, no signatures). */
 function describe(event) {

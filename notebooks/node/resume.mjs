@@ -1,25 +1,16 @@
-// Streams one answer and survives failures, the Node.js way:
-//   - before the answer starts (429, 529, 5xx, connection errors) the SDK retries by itself
-//     (`maxRetries`, honouring retry-after);
-//   - once text has streamed, a failure rejects `finalMessage()`: the SDK can't retry without
-//     starting the answer over. We keep what was shown and ask the model to CONTINUE it, with
-//     the user message Anthropic's streaming guide documents for Claude 4.6 and later (which
-//     refuse an assistant prefill), and trim the words the continuation repeats.
+// Streams one answer and survives failures. Before the answer starts, the SDK retries by itself
+// (429, 529, 5xx, connection errors: `maxRetries`). Once text has streamed, a failure rejects
+// `finalMessage()`: we keep what was shown, ask the model to CONTINUE with the user message
+// Anthropic's streaming guide documents (Claude 4.6+ refuse a prefill), and trim what it repeats.
 //
-// Usage: node resume.mjs MODEL "PROMPT" [FAULT_FOR_ATTEMPT_1] [FAULT_FOR_ATTEMPT_2] ...
-// A fault is an x-offline-fault spec for the offline server (e.g. "drop-after=5", or
-// "continue=repeat" for an imperfect continuation); "-" means none. Against the real API
-// pass none. The SDK reads ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL from the environment.
+// Usage: node resume.mjs MODEL "PROMPT" [FAULT_FOR_ATTEMPT_1 ...]
+// A fault is an x-offline-fault spec for the offline server ("drop-after=5", "continue=repeat");
+// "-" means none. Against the real API pass none.
 
 import Anthropic, { APIConnectionError, APIError, APIUserAbortError } from "@anthropic-ai/sdk";
 
 const [model, prompt, ...faults] = process.argv.slice(2);
-if (!model || !prompt) {
-  console.error('usage: node resume.mjs MODEL "PROMPT" [FAULT...]');
-  process.exit(2);
-}
-
-const client = new Anthropic({ maxRetries: 2 });           // the default; shown for clarity
+const client = new Anthropic({ maxRetries: 2 });           // the default, shown
 const question = [{ role: "user", content: prompt }];
 const MAX_ATTEMPTS = 4;
 const HOLD = 40;                                            // characters held back at a seam
@@ -27,52 +18,39 @@ const HOLD = 40;                                            // characters held b
 /** The request that continues `shown`: the partial answer, then the documented user message. */
 function continuation(shown) {
   const tail = shown.trimEnd().slice(-200);
-  return [
-    ...question,
-    { role: "assistant", content: shown.trimEnd() },
-    { role: "user", content: `Your previous response was interrupted and ended with [${tail}]. Continue from where you left off.` },
-  ];
+  return [...question, { role: "assistant", content: shown.trimEnd() },
+    { role: "user", content: `Your previous response was interrupted and ended with [${tail}]. Continue from where you left off.` }];
 }
 
-/** How many characters at the start of `reply` repeat the end of `shown` (at least 4, case-insensitive). */
+/** How many characters at the start of `reply` repeat the end of `shown` (at least 4, any case). */
 function overlap(shown, reply) {
-  const end = shown.toLowerCase();
-  const start = reply.toLowerCase();
-  for (let k = Math.min(end.length, start.length); k >= 4; k--) {
-    if (end.endsWith(start.slice(0, k))) return k;
-  }
+  const end = shown.toLowerCase(), start = reply.toLowerCase();
+  for (let k = Math.min(end.length, start.length); k >= 4; k--) if (end.endsWith(start.slice(0, k))) return k;
   return 0;
 }
 
-/** A failure worth resuming after: a dropped connection, or an overloaded/api_error event mid-stream. */
+/** What went wrong, without the request id (it differs on every run). */
+function describe(err) {
+  if (err instanceof APIError && err.status !== undefined) return `${err.constructor.name} ${err.status} ${err.error?.error?.type ?? ""}`;
+  if (err instanceof APIError && err.error) return `APIError (an error event): ${err.error?.error?.type ?? err.error?.type}`;
+  return `${err.constructor.name}: ${err.message}`;
+}
+
+/** Worth resuming: a dropped connection (fetch's "terminated"), or an overloaded/api_error event. */
 function resumable(err) {
   if (err instanceof APIUserAbortError) return false;
   if (err instanceof APIConnectionError) return true;
-  if (err instanceof APIError && err.status === undefined) {   // an SSE `error` event: no HTTP status
+  if (err instanceof APIError && err.status === undefined) {  // an SSE `error` event: no HTTP status
     return ["overloaded_error", "api_error"].includes(err.error?.error?.type ?? err.error?.type);
   }
-  return /terminated|ECONNRESET|socket/i.test(String(err?.message));  // fetch's own "terminated"
-}
-
-/** What went wrong, without the request id (which differs on every run). */
-function describe(err) {
-  if (err instanceof APIError && err.status !== undefined) {
-    return `${err.constructor.name} ${err.status} ${err.error?.error?.type ?? ""}`.trim();
-  }
-  if (err instanceof APIError && err.error) {                 // an SSE `error` event
-    return `APIError (an error event): ${err.error?.error?.type ?? err.error?.type}`;
-  }
-  return `${err.constructor.name}: ${err.message}`;
+  return /terminated|ECONNRESET|socket/i.test(String(err?.message));
 }
 
 let shown = "";
 for (let attempt = 1; ; attempt++) {
   const fault = faults[attempt - 1];
   const headers = fault && fault !== "-" ? { "x-offline-fault": `${fault}; id=${process.pid}-${attempt}` } : {};
-  const stream = client.messages.stream(
-    { model, max_tokens: 1024, messages: shown ? continuation(shown) : question },
-    { headers },
-  );
+  const stream = client.messages.stream({ model, max_tokens: 1024, messages: shown ? continuation(shown) : question }, { headers });
   let held = shown ? "" : null;                             // a continuation's start, until the seam is decided
   const emit = (text) => { process.stdout.write(text); shown += text; };
   const release = () => {
@@ -96,10 +74,10 @@ for (let attempt = 1; ; attempt++) {
   } catch (err) {
     if (!resumable(err) || attempt === MAX_ATTEMPTS) {
       console.log(`\n\ngave up after ${attempt} attempt(s), ${shown.length} characters shown: ${describe(err)}`);
-      process.exitCode = 1;
+      process.exitCode = 1;                                 // never pass partial text off as an answer
       break;
     }
-    if (held !== null) held = null;                         // a continuation that broke: its held text was never shown
+    held = null;                                            // a broken continuation's held text was never shown
     process.stdout.write(`[attempt ${attempt} failed: ${describe(err)}; continuing]`);
   }
 }

@@ -1,19 +1,9 @@
-// A tool call in Node.js: Claude asks for get_weather, we run it, and send the result back.
-//
-//   1. stream a request that offers the tool; print the tool input as it streams
-//      ('inputJson' gives each partial JSON string and the object parsed so far);
-//   2. run the tool for each tool_use block of the final message (a stand-in: fixed weather);
-//   3. stream a second request carrying the tool_result blocks; print the answer.
-//
+// A tool call: Claude asks for get_weather, we run it, and send the result back.
 // Usage: node tool.mjs MODEL "PROMPT"
 
 import Anthropic from "@anthropic-ai/sdk";
 
 const [model, prompt] = process.argv.slice(2);
-if (!model || !prompt) {
-  console.error('usage: node tool.mjs MODEL "PROMPT"');
-  process.exit(2);
-}
 
 const tools = [
   {
@@ -39,10 +29,8 @@ const messages = [{ role: "user", content: prompt }];
 // 1. Claude decides to call the tool; its input arrives as partial JSON.
 const first = client.messages.stream({ model, max_tokens: 1024, tools, messages });
 first.on("text", (delta) => process.stdout.write(delta));
-first.on("contentBlock", (block) => block.type === "text" && process.stdout.write("\n")); // end the line
-first.on("inputJson", (partialJson, snapshot) => {
-  console.log(`input_json ${JSON.stringify(partialJson).padEnd(16)} snapshot ${JSON.stringify(snapshot)}`);
-});
+first.on("contentBlock", (block) => block.type === "text" && process.stdout.write("\n"));
+first.on("inputJson", (partial, snapshot) => console.log(`input_json ${JSON.stringify(partial).padEnd(16)} snapshot ${JSON.stringify(snapshot)}`));
 const request = await first.finalMessage();
 console.log(`stop_reason: ${request.stop_reason}`);
 
@@ -53,7 +41,7 @@ const results = calls.map((call) => {
   console.log(`ran ${call.name}(${JSON.stringify(call.input)}) -> ${JSON.stringify(result)}`);
   return { type: "tool_result", tool_use_id: call.id, content: JSON.stringify(result) };
 });
-if (calls.length === 0) process.exit(0); // Claude answered without the tool
+if (calls.length === 0) process.exit(0);                   // Claude answered without the tool
 
 // 3. Send the whole assistant turn back (thinking blocks included), then the results.
 messages.push({ role: "assistant", content: request.content }, { role: "user", content: results });
