@@ -40,7 +40,7 @@ ERROR_LINE = re.compile(r"^\s*(Traceback\b.*|[\w.]*Error:.*)$", re.MULTILINE)
 PLACEHOLDERS = ("[streaming…]", "[not started]", "<StreamView", "Error displaying widget")
 BAD_VIEW_STATES = {"error", "stopped"}
 FINAL_VIEW_STATES = {"done", "stopped", "error"}
-QUIET_S = 2.0  # everything must stay settled this long: a late comm message restarts the wait
+QUIET_S = 1.0  # everything must stay settled this long: a late comm message restarts the wait
 
 
 def copy_tutorial(source: Path, server: JupyterServer, folder: str) -> str:
@@ -88,6 +88,15 @@ _SNAPSHOT_JS = """() => {
 }"""
 
 
+_STARTED_JS = """() => {
+    const w = window.jupyterapp.shell.currentWidget;
+    return w.content.widgets.some((cell) => {
+        const prompt = cell.node.querySelector('.jp-InputPrompt');
+        return (prompt && prompt.textContent.includes('*')) || cell.model.executionCount != null;
+    });
+}"""
+
+
 def _settled(snap: dict[str, Any]) -> bool:
     if snap["kernel"] != "idle":
         return False
@@ -112,8 +121,8 @@ def run_all_and_wait(nb: Notebook, timeout_s: float) -> tuple[dict[str, Any], fl
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
     start = time.monotonic()
+    page.wait_for_function(_STARTED_JS, timeout=30_000)  # Run All did something: [*] or a count
     quiet_since: float | None = None
-    page.wait_for_timeout(500)  # the execute requests are queued: prompts show [*]
     while True:
         snap = page.evaluate(_SNAPSHOT_JS)
         now = time.monotonic()

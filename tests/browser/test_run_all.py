@@ -9,13 +9,14 @@ once everything has settled (``_run_all.py`` says what counts as error-looking).
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
 
-from ._run_all import TUTORIALS, copy_tutorial, findings, open_copy, run_all_and_wait, unexpected
+from ._run_all import TUTORIALS, Finding, copy_tutorial, findings, open_copy, run_all_and_wait, unexpected
 
 pytestmark = pytest.mark.browser
 
@@ -30,16 +31,29 @@ def _run(request: pytest.FixtureRequest, ui: str, page: Any, source: Path, folde
     nb = open_copy(server, page, path)
     snap, seconds, settled = run_all_and_wait(nb, RUN_ALL_TIMEOUT_S)
     snap["seconds"], snap["settled"] = seconds, settled
-    print(f"{source.name} in {UIS[ui]}: Run All settled={settled} in {seconds:.1f} s")
+    views = Counter(v["state"] for cell in snap["cells"] for v in cell["views"])
+    print(f"{source.name} in {UIS[ui]}: Run All settled={settled} in {seconds:.1f} s, "
+          f"StreamViews {dict(views)}")
     return snap
 
 
-def _report(name: str, ui: str, snap: dict[str, Any], bad: list[Any]) -> str:
+def _report(name: str, ui: str, snap: dict[str, Any], bad: list[Finding]) -> str:
     head = f"{name}, Run All in {UIS[ui]}"
     if not snap["settled"]:
         head += f" (not settled after {snap['seconds']:.0f} s: kernel {snap['kernel']})"
-    return f"{head}: {len(bad)} error-looking output(s) outside failure-demo cells:\n" + "\n".join(
-        f"  {name} [{UIS[ui]}] {f}" for f in bad)
+    lines = [(f"{head}: {len(bad)} error-looking output(s) outside failure-demo cells "
+              "(cell = 0-based index in the notebook's cells, markdown included):")]
+    cells = snap["model"]["cells"]
+    for f in bad:
+        first = "".join(cells[f.cell]["source"]).strip().splitlines()[0] if f.cell >= 0 else ""
+        lines.append(f"  {name} [{UIS[ui]}] {f}\n      (cell starts: {first[:100]!r})")
+    return "\n".join(lines)
+
+
+def _show(page: Any, cell: int) -> None:
+    """Scroll the first offending cell into view: the screenshot taken after the test shows it."""
+    page.evaluate("(i) => window.jupyterapp.shell.currentWidget.content.widgets[i]?.node.scrollIntoView()",
+                  cell)
 
 
 @pytest.mark.timeout(RUN_ALL_TIMEOUT_S + 120)
@@ -48,6 +62,8 @@ def _report(name: str, ui: str, snap: dict[str, Any], bad: list[Any]) -> str:
 def test_run_all_shows_no_error(request: pytest.FixtureRequest, page: Any, ui: str, source: Path) -> None:
     snap = _run(request, ui, page, source, f"run-all-{source.stem}")
     bad = unexpected(snap)
+    if bad:
+        _show(page, bad[0].cell)
     assert snap["settled"] and not bad, _report(source.name, ui, snap, bad)
 
 
