@@ -85,7 +85,9 @@ _META_CELLS: Cells = [
 _STDERR_CELLS: Cells = [
     ("import sys\nprint('warned on stderr', file=sys.stderr)", None),
     ("print('Error: printed as if it failed')", None),
-    ("raise KeyError('intended')", ["failure-demo"]),  # allowed: tagged
+    # allowed: tagged; "raises-exception" (honoured by JupyterLab, Notebook 7 and nbval) lets Run All go on
+    ("raise KeyError('intended')", ["failure-demo", "raises-exception"]),
+    ("print('after the demo')", None),
 ]
 
 
@@ -123,7 +125,43 @@ def test_stderr_and_error_text_are_reported_unless_tagged(request: pytest.Fixtur
     report = [str(f) for f in unexpected(snap)]
     assert "cell 0: stderr (red box): warned on stderr" in report, report
     assert "cell 1: error-looking text: 'Error: printed as if it failed'" in report, report
-    assert not any(r.startswith("cell 2") for r in report), report
+    assert not any(r.startswith(("cell 2", "cell 3")) for r in report), report
+    assert "after the demo" in snap["cells"][3]["text"]
     # the tagged cell's error is seen, and allowed
     assert any(str(f).startswith("cell 2: error output: KeyError") for f in findings(snap))
 
+
+
+def test_views_placeholders_and_unfinished_cells_are_reported() -> None:
+    """The checks a generated notebook can't cheaply provoke, on a page snapshot built by hand."""
+    def code(tags: list[str] | None = None, count: int | None = 1) -> dict[str, Any]:
+        return {"cell_type": "code", "source": ["x"], "execution_count": count, "outputs": [],
+                "metadata": {"tags": tags} if tags else {}}
+
+    def shown(text: str = "", prompt: str = "[1]:", views: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        return {"text": text, "prompt": prompt, "views": views or []}
+
+    stopped = {"state": "stopped", "record": True, "text": ""}
+    snap = {"model": {"cells": [code(), code(), code(), code(), code(count=None), code(),
+                                {"cell_type": "markdown", "source": ["Error: in prose"], "metadata": {}},
+                                code(["failure-demo"])]},
+            "cells": [shown(views=[{"state": "error", "record": False, "text": "Overloaded"}]),
+                      shown(views=[stopped]),
+                      shown("<StreamView streaming: 12 characters>\n[streaming…]"),
+                      shown(prompt="[*]:", views=[{"state": "streaming", "record": False, "text": ""}]),
+                      shown(prompt="[ ]:"),
+                      shown("all good\n  Error: indented, still at a line start"),
+                      shown("Error: in prose"),
+                      shown(views=[stopped])]}
+    report = [str(f) for f in unexpected(snap)]
+    assert report == [
+        "cell 0: StreamView view in state 'error': 'Overloaded'",
+        "cell 1: StreamView record in state 'stopped'",
+        "cell 2: placeholder '[streaming…]' shown: '<StreamView streaming: 12 characters>\\n[streaming…]'",
+        "cell 2: placeholder '<StreamView' shown: '<StreamView streaming: 12 characters>\\n[streaming…]'",
+        "cell 3: still running ([*])",
+        "cell 3: StreamView still in state 'streaming'",
+        "cell 4: never run (no execution count)",
+        "cell 5: error-looking text: 'Error: indented, still at a line start'",
+    ], report
+    assert [str(f) for f in findings(snap)][-1] == "cell 7: StreamView record in state 'stopped'"
