@@ -25,12 +25,12 @@ ROOT_JS = """(panel, cell) => {
 
 
 class Notebook:
-    """A notebook written into a server's root, opened in ``page``."""
+    """A notebook in a server's root, opened in ``page``: written from ``cells``, or already there (``None``)."""
 
-    def __init__(self, server: JupyterServer, page: Any, name: str, cells: list[str]) -> None:
+    def __init__(self, server: JupyterServer, page: Any, name: str, cells: list[str] | None) -> None:
         self.server = server
         self.page = page
-        self.name = server.write_notebook(name, cells)
+        self.name = server.write_notebook(name, cells) if cells is not None else name
 
     def open(self) -> Notebook:
         self.page.goto(self.server.url(self.name))
