@@ -13,6 +13,7 @@ answers it holds.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 import zlib
@@ -51,14 +52,26 @@ _users = 0
 _lock = threading.Lock()
 
 
+@functools.lru_cache(maxsize=1)
+def _packed(esm: str, css: str) -> tuple[bytes, str]:
+    """The module compressed, and the key of this version of the code.
+
+    Cached: the model is opened again by the first view after every view retired, i.e.
+    once per answer in a notebook run cell by cell, and compressing ~300 KB at level 9
+    took longer than the view's whole setup (~15 ms before the request is even sent).
+    """
+    key = "claude-widgets-" + hashlib.sha256((esm + "\0" + css).encode()).hexdigest()[:16]
+    return zlib.compress(esm.encode("utf-8"), 9), key
+
+
 def view_code() -> ViewCode:
     """The kernel's shared :class:`ViewCode` for one more view, opened on first use (again if closed)."""
     global _shared, _users
     with _lock:
         if _shared is None or _shared.comm is None:
-            esm, css = build_esm(), CSS_PATH.read_text(encoding="utf-8")
-            key = "claude-widgets-" + hashlib.sha256((esm + "\0" + css).encode()).hexdigest()[:16]
-            _shared = ViewCode(z=zlib.compress(esm.encode("utf-8"), 9), css=css, key=key)
+            css = CSS_PATH.read_text(encoding="utf-8")
+            z, key = _packed(build_esm(), css)
+            _shared = ViewCode(z=z, css=css, key=key)
             _users = 0
         _users += 1
         return _shared

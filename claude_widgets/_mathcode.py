@@ -132,8 +132,10 @@ def highlight(code: str, lang: str) -> str | None:
         out.append(f'<span class="{scope}">{text}</span>' if scope and text.strip() else text)
         run.clear()
 
+    known = _SCOPE_OF.get
     for ttype, value in lexer.get_tokens(code):
-        s = _scope(ttype)
+        found: Any = known(ttype, _UNKNOWN)
+        s = _scope(ttype) if found is _UNKNOWN else found
         if s != scope and run:
             flush()
         scope = s

@@ -66,6 +66,9 @@ _QUOTE = re.compile(r"[ \t]{0,3}> ?")
 _FENCE_OPEN = re.compile(r"[ \t]{0,3}(`{3,}|~{3,})([^\n]*)")
 _RUNS = re.compile(r"\*+|_+|~+")
 _WS = frozenset(" \t\r\n\f\v")
+_MAY_OPEN = frozenset(" \t>-+*0123456789")
+"""The characters a line's container prefix (``_PREFIX``) or its indentation can start with."""
+_MAY_FENCE = frozenset(" \t`~")
 _PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 
 
@@ -132,9 +135,14 @@ def too_deep(text: str) -> str | None:
     fence: tuple[str, int, int, int] | None = None  # (char, length, quotes, content indent)
     open_runs = 0
     for line in text.split("\n"):
-        depth, start = _prefix(line)
-        if depth > MAX_NESTING:
-            return TOO_DEEP
+        # Most lines start with a letter: no container marker, no indentation, no fence, and
+        # the regexes would only confirm it (the record is made before view.wait() returns).
+        if line and line[0] not in _MAY_OPEN:
+            depth = start = 0
+        else:
+            depth, start = _prefix(line)
+            if depth > MAX_NESTING:
+                return TOO_DEEP
         if fence is not None:
             ch, length, quotes, indent = fence
             n, pos = _quotes(line, quotes)
@@ -146,8 +154,8 @@ def too_deep(text: str) -> str | None:
                     fence = None
                 continue
             fence = None  # the line left the fence's container: it ends there
-        content = line[start:]
-        m = _FENCE_OPEN.match(content)
+        content = line[start:] if start else line
+        m = _FENCE_OPEN.match(content) if content[:1] in _MAY_FENCE else None
         if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
             quotes, pos = _quotes(line, MAX_NESTING + 1)
             indent = _columns(line[pos:start]) if depth > quotes else 0
@@ -156,7 +164,8 @@ def too_deep(text: str) -> str | None:
         if not content.strip(" \t\r\f\v"):
             open_runs = 0  # a blank line ends the paragraph
             continue
-        open_runs, deepest = _emphasis(line, start, open_runs)
-        if deepest > MAX_NESTING:
-            return TOO_DEEP
+        if "*" in content or "_" in content or "~" in content:  # else no delimiter run: nothing changes
+            open_runs, deepest = _emphasis(line, start, open_runs)
+            if deepest > MAX_NESTING:
+                return TOO_DEEP
     return None
