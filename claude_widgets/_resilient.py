@@ -318,10 +318,6 @@ class _Core:
         with contextlib.suppress(Exception):
             self.attempts[-1].request_id = ms.request_id
 
-    def check_deadline(self) -> None:
-        if self.ends_at is not None and self.monotonic() > self.ends_at:
-            raise _DeadlinePassed
-
     def done(self, outcome: str = "completed") -> None:
         if self.attempts:
             att = self.attempts[-1]
@@ -560,14 +556,18 @@ class ResilientStream(_StreamBase):
                     with core.open() as ms:
                         self._ms = ms
                         core.opened(ms)
+                        ends_at, clock = core.ends_at, core.monotonic  # the deadline, checked at every event
                         for ev in ms:
                             if self._closed:
                                 break
-                            core.check_deadline()
-                            if ev.type == "message_start":
+                            if ends_at is not None and clock() > ends_at:
+                                raise _DeadlinePassed
+                            t = ev.type
+                            if t == "message_start":
                                 yield from m.start(ev, ms)
                             elif m.fast:
-                                m.track(ev)
+                                if t not in _DERIVED:  # a derived event changes nothing the merge tracks
+                                    m.track(ev)
                                 yield ev
                             else:
                                 yield from m.feed(ev)
@@ -694,15 +694,19 @@ class AsyncResilientStream(_StreamBase):
                     async with core.open() as ms:
                         self._ms = ms
                         core.opened(ms)
+                        ends_at, clock = core.ends_at, core.monotonic  # the deadline, checked at every event
                         async for ev in ms:
                             if self._closed:
                                 break
-                            core.check_deadline()
-                            if ev.type == "message_start":
+                            if ends_at is not None and clock() > ends_at:
+                                raise _DeadlinePassed
+                            t = ev.type
+                            if t == "message_start":
                                 for out in m.start(ev, ms):
                                     yield out
                             elif m.fast:
-                                m.track(ev)
+                                if t not in _DERIVED:  # a derived event changes nothing the merge tracks
+                                    m.track(ev)
                                 yield ev
                             else:
                                 for out in m.feed(ev):
