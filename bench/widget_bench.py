@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -169,15 +170,23 @@ class Server:
 SERVER = Server()
 
 
-def run_sink(kernel: Kernel, code: str, repeat: int) -> tuple[list[float], dict[str, float], int, int]:
+CPU_CLOCK = "_p0 = time.process_time()\n{code}\n_p = time.process_time() - _p0\n"
+"""Around a sink: the kernel process's CPU time (all its threads), which waiting for a core does not inflate."""
+
+
+def run_sink(kernel: Kernel, code: str, repeat: int, cpu: list[float] | None = None,
+             ) -> tuple[list[float], dict[str, float], int, int]:
     times = []
     weights: dict[str, float] = {}
     text_bytes = deltas = 0
     for _ in range(repeat):
         SERVER.ensure()
-        run = kernel.check(code, timeout=900, user_expressions={"r": "json.dumps([_t, _n, len(_text.encode())])"})
-        t, n, text_bytes = run.expression("r")
+        run = kernel.check(CPU_CLOCK.format(code=code), timeout=900,
+                           user_expressions={"r": "json.dumps([_t, _n, len(_text.encode()), _p])"})
+        t, n, text_bytes, p = run.expression("r")
         times.append(t)
+        if cpu is not None:
+            cpu.append(p)
         deltas = n
         weights = weigh(kernel, run.messages)
         weights["idle_lost"] = float(run.idle_lost)
@@ -188,10 +197,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1k and 5k tokens only, 3 repeats")
     parser.add_argument("--repeat", type=int, default=7, help="runs per cheap sink (median time)")
+    parser.add_argument("--big-repeat", type=int, default=11,
+                        help="interleaved rounds of the 20,000-delta comparison (median time)")
     args = parser.parse_args()
     sizes = (100, 1_000, 5_000) if args.quick else (100, 1_000, 5_000, 20_000)
     repeat = 3 if args.quick else args.repeat
+    big_repeat = 3 if args.quick else args.big_repeat
 
+    load = os.getloadavg()
     kernel = None
     rows: list[str] = []
     perf_rows: list[str] = []
@@ -238,21 +251,24 @@ def main() -> None:
                  "bare `messages.stream()` loop", "**StreamView** `stream(client, …)` (resilient, the default)",
                  "**StreamView** `consume(MessageStream)`"]
         perf: dict[str, list[float]] = {k: [] for k in names}
+        cpu: dict[str, list[float]] = {k: [] for k in names}
         info = {}
-        for _ in range(repeat):  # interleaved, so that drift hits all alike
-            for name in names:
-                times, w, n, text_bytes = run_sink(kernel, SINKS[name][0].format(tokens=big), 1)
+        for r in range(big_repeat):  # interleaved, so that drift hits all alike; the order reversed
+            for name in (names if r % 2 == 0 else names[::-1]):  # every other round (no sink always first)
+                times, w, n, text_bytes = run_sink(kernel, SINKS[name][0].format(tokens=big), 1, cpu[name])
                 perf[name] += times
                 info[name] = (w, n, text_bytes)
         n_deltas = info["bare `create(stream=True)` loop"][1]
         for base_name, view_name in ((names[0], names[1]), (names[2], names[3]), (names[2], names[4])):
             b = statistics.median(perf[base_name])
             v = statistics.median(perf[view_name])
+            paired = statistics.median(vt / bt for vt, bt in zip(perf[view_name], perf[base_name]))
+            cpu_ratio = statistics.median(cpu[view_name]) / statistics.median(cpu[base_name])
             w, _, text_bytes = info[view_name]
             perf_rows.append(
                 f"| {view_name} vs {base_name} | {n_deltas:,} | {b * 1000:,.0f} | {v * 1000:,.0f} | "
-                f"{v / b:.2f}× | {(v - b) / n_deltas * 1e6:+.2f} µs | {int(w['comm_n']):,} | "
-                f"{w['comm_payload'] / text_bytes:.2f}× |")
+                f"**{v / b:.2f}×** | {paired:.2f}× | {cpu_ratio:.2f}× | {(v - b) / n_deltas * 1e6:+.2f} µs | "
+                f"{int(w['comm_n']):,} | {w['comm_payload'] / text_bytes:.2f}× |")
     finally:
         if kernel is not None:
             kernel.close()
@@ -274,8 +290,9 @@ def main() -> None:
         "",
         "StreamView against the bare loop at 20,000 deltas (the goal: ≤ 1.2×), runs interleaved:",
         "",
-        "| | deltas | bare (ms) | StreamView (ms) | ratio | per delta | comm msgs | comm payload ÷ text |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        ("| | deltas | bare (ms) | StreamView (ms) | ratio (the goal) | paired ratio | CPU ratio | per delta | "
+         "comm msgs | comm payload ÷ text |"),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         *perf_rows,
     ])
     notes = "\n".join([
@@ -299,13 +316,24 @@ def main() -> None:
         "saved notebooks show it; then one small update and `comm_close` retire the model (light saved "
         "notebooks: `bench/results/notebook_size.md`). Cells are run as JupyterLab runs them (a `cellId` "
         "in each request), so `stream()` returns at once and `view.wait()` waits."),
+        (f"- *20,000 deltas*: {big_repeat} rounds, each running the five sinks one after the other, in "
+        "reverse order every other round (so that no sink always runs first, or always right after the same "
+        "one). *ratio (the goal)*: median StreamView time ÷ median bare time, the same SDK call against the "
+        "same server. *paired ratio*: the median over rounds of StreamView ÷ bare within one round "
+        "(runs seconds apart: what drift in the machine's load does to both, cancels). *CPU ratio*: the "
+        "kernel process's CPU time (all its threads: consumer, flusher, iopub), medians; it does not count "
+        "waiting for a core, so it shows what StreamView costs when the machine is shared, while the time "
+        "ratio is what a user waits."),
         ("- No front end is attached: JupyterLab's echo of widget state and the `Output` widget's round "
         "trips would add to the widget rows. ZMQ may drop iopub messages when the reader lags (lost ones "
         "are flagged where the expected count is known)."),
         (f"- Machine: {platform.machine()}, {platform.python_version()}, 2 cores; anthropic {versions[0] if versions else '?'}, "
         f"anywidget {versions[1] if len(versions) > 1 else '?'}, ipykernel {versions[2] if len(versions) > 2 else '?'}, "
         f"ipywidgets {versions[3] if len(versions) > 3 else '?'}; offline server in its own process at "
-        f"`--delay-ms 0`; {repeat} runs per cheap sink, fewer for the quadratic ones at ≥ 5k tokens."),
+        f"`--delay-ms 0`; {repeat} runs per cheap sink, fewer for the quadratic ones at ≥ 5k tokens. "
+        f"Load average (1 min) at the start / end: {load[0]:.1f} / {os.getloadavg()[0]:.1f}"
+        + (" (a machine shared with other work: times are noisy, see the CPU ratio)."
+           if max(load[0], os.getloadavg()[0]) > 1.0 else ".")),
     ])
     print(table + "\n" + notes)
     out = REPO / "bench" / "results" / "widget.md"
