@@ -40,6 +40,16 @@ const TAIL_WORK_PER_CHAR = 3;
 const TAIL_WORK_BASE = 3000;
 const SETTLE_MS = 300;
 
+// A backlog (an unpaced burst that arrived while the page was busy, a snapshot, the end
+// of a stream) is taken as if it were streaming in: BACKLOG_STEP characters at a time,
+// and no more steps once a frame's flush has spent FRAME_WORK_MS; the rest waits for the
+// next frame. So no task renders a whole long answer at once (Markdown, sanitising and
+// then layout of tens of thousands of elements: hundreds of ms), and each frame adds a
+// bounded amount of DOM, whose layout is then incremental. A live stream's flushes are
+// smaller than one step: they are not affected.
+const BACKLOG_STEP = 4096;
+const FRAME_WORK_MS = 25;
+
 // ------------------------------------------------------------------ stats (for tests)
 
 const STATS = (globalThis.__claudeWidgetsStats ??= {
@@ -962,7 +972,7 @@ class TextItem {
   update(force) {
     const b = this.block;
     const md = this.view.md;
-    if (!force && b.text.length === this.seenLen && b.done === this.seenDone) return;
+    if (!force && b.text.length === this.seenLen && b.done === this.seenDone && !this.behind) return;
     this.seenLen = b.text.length;
     this.seenDone = b.done;
     if (!this.plain) {
@@ -987,6 +997,11 @@ class TextItem {
 
   markdownUpdate(force) {
     const b = this.block;
+    this.behind = false;
+    if (!this.catchUp()) {
+      this.behind = true; // more next frame (View.flush schedules it)
+      return;
+    }
     if (b.done) {
       this.commitAll();
       return;
@@ -1256,6 +1271,24 @@ class TextItem {
     return true;
   }
 
+  /**
+   * Take a backlog BACKLOG_STEP characters at a time, through the streaming path (as if
+   * it had arrived in such deltas: any chunking renders the same), while the frame has
+   * time. False: a backlog is left for the next frame. True: at most one step is left,
+   * for the caller's usual update (the final commit, when the block is done).
+   */
+  catchUp() {
+    const text = this.block.text;
+    for (let first = true; ; first = false) {
+      const from = this.committedLen + this.shownLen;
+      if (text.length - from <= BACKLOG_STEP) return true;
+      if (!first && this.view.outOfTime()) return false;
+      const limit = from + BACKLOG_STEP;
+      if (!(this.fence && this.fenceUpdate(limit))) this.advance(text.slice(0, limit), false);
+      if (this.committedLen + this.shownLen <= from) return true; // no progress (a line held back): take the rest at once
+    }
+  }
+
   commitAll() {
     const src = this.block.text.slice(this.committedLen);
     this.fence = null;
@@ -1436,10 +1469,19 @@ class View {
     this.settleTimer = setTimeout(() => this.schedule(true), SETTLE_MS);
   }
 
-  /** Bring the DOM up to date with the model-level answer (at most once per frame). */
-  flush(force) {
+  /** Has this flush spent its frame's budget? (Backlogs continue in the next frame.) */
+  outOfTime() {
+    return performance.now() > this.deadline;
+  }
+
+  /**
+   * Bring the DOM up to date with the model-level answer (at most once per frame), or as
+   * far as `budgetMs` of work allows: a backlog left over is taken on in the next frame.
+   */
+  flush(force, budgetMs = FRAME_WORK_MS) {
     const a = this.answer;
     const blocks = a.blocks;
+    this.deadline = performance.now() + budgetMs;
     force ||= FINAL.has(a.status.state);
     let i = 0;
     while (i < blocks.length && i < this.items.length && this.items[i].block === blocks[i]
@@ -1451,11 +1493,15 @@ class View {
       this.blocksEl.append(item.el);
     }
     let chars = 0;
+    this.behind = false;
     for (const item of this.items) {
       item.update(force);
+      this.behind ||= !!item.behind;
       chars += item.block.text.length;
     }
     this.chars = chars;
+    this.root.dataset.cwBehind = this.behind ? "1" : "0";
+    if (this.behind) this.schedule(force);
     this.root.dataset.cwTextChars = String(chars);
     this.root.dataset.cwSeq = String(a.seq);
     this.root.dataset.cwRenderedChars = String(STATS.renderedChars);
@@ -1465,7 +1511,8 @@ class View {
   updateStatus() {
     const a = this.answer;
     const s = a.status;
-    const state = s.state || "idle";
+    // a final answer still being laid in (a backlog: see BACKLOG_STEP) is not shown as final yet
+    const state = this.behind && FINAL.has(s.state) ? "streaming" : s.state || "idle";
     const active = ACTIVE.has(state);
     this.root.dataset.cwState = state;
     this.root.classList.toggle("cw-active", active);

@@ -126,6 +126,15 @@ _INSTALL_JS = """([panel, cell]) => {
     rec.obs.observe(out, {childList: true, subtree: true, characterData: true});
     rec.po = new PerformanceObserver((l) => { for (const e of l.getEntries()) rec.long.push([e.duration, performance.timeOrigin + e.startTime]); });
     rec.po.observe({type: 'longtask'});
+    // long animation frames, with the scripts that ran in them (whose: sourceURL; blob: = an
+    // anywidget module, i.e. StreamView's view.js and its vendored libraries)
+    rec.loaf = [];
+    rec.lo = new PerformanceObserver((l) => { for (const e of l.getEntries()) rec.loaf.push({
+        t: performance.timeOrigin + e.startTime, d: e.duration, block: e.blockingDuration,
+        render: e.renderStart ? e.startTime + e.duration - e.renderStart : 0,
+        scripts: e.scripts.map((s) => ({src: s.sourceURL.startsWith('blob:') ? 'blob' : s.sourceURL.split('/').pop().split('?')[0],
+            inv: s.invoker, d: s.duration, fsl: s.forcedStyleAndLayoutDuration}))}); });
+    rec.lo.observe({type: 'long-animation-frame'});
     let last = performance.now();
     const frame = (now) => {
         rec.maxFrame = Math.max(rec.maxFrame, now - last);
@@ -153,6 +162,7 @@ class Result:
     long_task_at: list[tuple[int, int]] | None = None  # (duration, start − last delta), ms
     lag_p50_ms: float | None = None
     lag_p95_ms: float | None = None
+    loaf: list[dict[str, Any]] | None = None
 
 
 def _metrics(cdp: Any) -> dict[str, float]:
@@ -203,8 +213,8 @@ def measure(nb: Any, cell: int, sink: str, tokens: int, paced: bool, *, settle_s
             break
         time.sleep(0.2)
     busy1 = _metrics(cdp)["TaskDuration"]
-    rec = page.evaluate("""() => { const r = window.__cwCost; r.stop = true; r.obs.disconnect(); r.po.disconnect();
-                                   return {mut: r.mut, long: r.long, maxFrame: r.maxFrame, lastMut: r.lastMut}; }""")
+    rec = page.evaluate("""() => { const r = window.__cwCost; r.stop = true; r.obs.disconnect(); r.po.disconnect(); r.lo.disconnect();
+                                   return {mut: r.mut, long: r.long, maxFrame: r.maxFrame, lastMut: r.lastMut, loaf: r.loaf}; }""")
     timeline = json.loads(nb.execute("import json; print(json.dumps(T))"))
     # clear the output (and close a widget) before measuring what stays on the heap
     heap1 = _heap(cdp)
@@ -218,6 +228,7 @@ def measure(nb: Any, cell: int, sink: str, tokens: int, paced: bool, *, settle_s
         long_tasks=len(rec["long"]), long_task_ms=sum(d for d, _ in rec["long"]),
         longest_task_ms=max((d for d, _ in rec["long"]), default=0.0), longest_frame_ms=rec["maxFrame"],
         long_task_at=[(round(d), round(t - last_delta)) for d, t in rec["long"]],
+        loaf=rec["loaf"],
     )
     if paced and rec["mut"]:
         lags: list[float] = []
