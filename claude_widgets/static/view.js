@@ -926,6 +926,7 @@ class TextItem {
     this.plain = null; // why the block is shown as plain text, once it is
     this.lineStart = 0; // where the block's last line starts (lines are checked against MAX_LINE)
     this.spent = 0; // ms spent rendering Markdown, against TIME_BASE_MS + TIME_PER_CHAR_MS × length
+    this.lastMarked = null; // the element marked .cw-last (markLast)
   }
 
   /**
@@ -983,6 +984,7 @@ class TextItem {
       const t0 = performance.now();
       try {
         this.markdownUpdate(force);
+        this.markLast();
         this.spent += performance.now() - t0;
         if (this.spent > TIME_BASE_MS + TIME_PER_CHAR_MS * b.text.length) this.toPlain(TOO_SLOW);
         else return;
@@ -1269,6 +1271,22 @@ class TextItem {
     }
     this.shownLen = f.shown - this.committedLen;
     return true;
+  }
+
+  /**
+   * Mark the element that ends the block while the tail is empty: committed's last child
+   * (view.css: .cw-last). One class on one element: restyles that element only.
+   */
+  markLast() {
+    const last = this.tail.firstChild ? null : this.committed.lastElementChild;
+    if (last === this.lastMarked) return;
+    const old = this.lastMarked;
+    if (old) {
+      old.classList.remove("cw-last");
+      if (!old.classList.length) old.removeAttribute("class"); // as rendered: no class="" left
+    }
+    if (last) last.classList.add("cw-last");
+    this.lastMarked = last;
   }
 
   /**

@@ -75,8 +75,13 @@ window.cwHarness = async function cwHarness(initial = {}) {
       div.append(md.render(tokens, tokens.links, text.length));
       return div.innerHTML;
     },
+    /** A text item's HTML as rendered (without view.js's own .cw-last mark). */
     textItemHtml(el, i = 0) {
-      const item = el.querySelectorAll(".cw-text")[i];
+      const item = el.querySelectorAll(".cw-text")[i].cloneNode(true);
+      for (const m of item.querySelectorAll(".cw-last")) {
+        m.classList.remove("cw-last");
+        if (!m.classList.length) m.removeAttribute("class");
+      }
       return item.querySelector(".cw-committed").innerHTML + item.querySelector(".cw-tail").innerHTML;
     },
   };
