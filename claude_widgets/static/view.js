@@ -976,14 +976,12 @@ class TextItem {
     if (!force && b.text.length === this.seenLen && b.done === this.seenDone && !this.behind) return;
     this.seenLen = b.text.length;
     this.seenDone = b.done;
-    if (!this.plain) {
-      const reason = md ? this.guard.check(b.text, b.done) || this.longLine(b.text) : NO_RENDERER;
-      if (reason) this.toPlain(reason);
-    }
+    if (!this.plain && !md) this.toPlain(NO_RENDERER);
     if (!this.plain) {
       const t0 = performance.now();
       try {
         this.markdownUpdate(force);
+        if (this.plain) return this.plainUpdate(); // the nesting guard or a long line said so
         this.markLast();
         this.spent += performance.now() - t0;
         if (this.spent > TIME_BASE_MS + TIME_PER_CHAR_MS * b.text.length) this.toPlain(TOO_SLOW);
@@ -1004,6 +1002,7 @@ class TextItem {
       this.behind = true; // more next frame (View.flush schedules it)
       return;
     }
+    if (this.plain || this.vet(b.text, b.done)) return;
     if (b.done) {
       this.commitAll();
       return;
@@ -1274,6 +1273,17 @@ class TextItem {
   }
 
   /**
+   * Check `text` (the block's text so far, or the part of a backlog about to be rendered)
+   * against the nesting guard and MAX_LINE, each character once (both are incremental);
+   * on a verdict, show the block as plain text from now on. True: it is plain text now.
+   */
+  vet(text, final) {
+    const reason = this.guard.check(text, final) || this.longLine(text);
+    if (reason) this.toPlain(reason);
+    return !!reason;
+  }
+
+  /**
    * Mark the element that ends the block while the tail is empty: committed's last child
    * (view.css: .cw-last). One class on one element: restyles that element only.
    */
@@ -1301,8 +1311,11 @@ class TextItem {
       const from = this.committedLen + this.shownLen;
       if (text.length - from <= BACKLOG_STEP) return true;
       if (!first && this.view.outOfTime()) return false;
-      const limit = from + BACKLOG_STEP;
-      if (!(this.fence && this.fenceUpdate(limit))) this.advance(text.slice(0, limit), false);
+      let limit = from + BACKLOG_STEP;
+      if (/[\uD800-\uDBFF]/.test(text[limit - 1])) limit += 1; // not between a surrogate pair
+      const step = text.slice(0, limit);
+      if (this.vet(step, false)) return true; // shown as plain text from now on
+      if (!(this.fence && this.fenceUpdate(limit))) this.advance(step, false);
       if (this.committedLen + this.shownLen <= from) return true; // no progress (a line held back): take the rest at once
     }
   }
