@@ -16,6 +16,7 @@ Prints the report (it writes nothing to the repository).
 from __future__ import annotations
 
 import argparse
+import bisect
 import collections
 import json
 import sys
@@ -32,10 +33,10 @@ from tests.browser._costs import cells_for, measure
 from tests.browser._helpers import Notebook
 from tests.browser.conftest import _start_server, _stop_server
 
-CATEGORIES = ",".join([
+CATEGORIES = [
     "devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "v8",
     "disabled-by-default-v8.cpu_profiler", "blink.user_timing", "toplevel",
-])
+]
 
 
 def _script(url: str) -> str:
@@ -85,10 +86,8 @@ def analyse(events: list[dict[str, Any]], min_ms: float, top: int) -> list[str]:
     samples.sort()
     ts_list = [s[0] for s in samples]
 
-    import bisect
-
-    out = [f"main thread: {len(tasks)} tasks, {sum(t.get('dur', 0) for t in tasks) / 1000:,.0f} ms; "
-           f"{len(long)} of them ≥ {min_ms:g} ms"]
+    total_ms = sum(t.get("dur", 0) for t in tasks) / 1000
+    out = [f"main thread: {len(tasks)} tasks, {total_ms:,.0f} ms; {len(long)} of them ≥ {min_ms:g} ms"]
     for t in long:
         t0, t1 = t["ts"], t["ts"] + t["dur"]
         inner = [e for e in on_main if t0 <= e["ts"] < t1 and e is not t and e["name"] != "RunTask"]
@@ -120,7 +119,7 @@ def analyse(events: list[dict[str, Any]], min_ms: float, top: int) -> list[str]:
             nid = samples[k][1]
             dt = (samples[k + 1][0] - samples[k][0]) if k + 1 < len(samples) else 0
             dt = min(dt, 5000)
-            name, script, parent = nodes.get(nid, ("?", "", None))
+            name, script, _parent = nodes.get(nid, ("?", "", None))
             fn[f"{name} [{script}]"] += dt
             seen = set()
             while nid is not None and nid in nodes:
@@ -169,7 +168,7 @@ def main() -> None:
             done = threading.Event()
             cdp.on("Tracing.dataCollected", lambda m: events.extend(m["value"]))
             cdp.on("Tracing.tracingComplete", lambda m: done.set())
-            cdp.send("Tracing.start", {"traceConfig": {"includedCategories": CATEGORIES.split(",")},
+            cdp.send("Tracing.start", {"traceConfig": {"includedCategories": CATEGORIES},
                                        "transferMode": "ReportEvents"})
             r = measure(nb, 1, args.sink, args.tokens, args.paced, final_timeout_s=120, idle_timeout_s=600)
             cdp.send("Tracing.end")
