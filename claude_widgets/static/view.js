@@ -1481,7 +1481,11 @@ class View {
     this.root.append(this.bar, this.blocksEl, this.errorEl);
     el.classList.add("claude-widgets-streamview");
     el.replaceChildren(this.root);
-    this.flush(true);
+    // The first flush runs in the next frame (before it is painted, so nothing shows later):
+    // a task of its own, not one more piece of whatever created the view (the first view on
+    // a page is created right after its Markdown libraries are loaded and compiled).
+    this.updateStatus();
+    this.schedule(true);
   }
 
   schedule(force = false) {
