@@ -48,7 +48,7 @@ const SETTLE_MS = 300;
 // bounded amount of DOM, whose layout is then incremental. A live stream's flushes are
 // smaller than one step: they are not affected.
 const BACKLOG_STEP = 4096;
-const FRAME_WORK_MS = 25;
+const FRAME_WORK_MS = 16;
 
 // ------------------------------------------------------------------ stats (for tests)
 
