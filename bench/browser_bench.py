@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import platform
 import sys
 import tempfile
@@ -62,17 +63,31 @@ ADVERSARIAL = {
 }
 
 
+def _load_note() -> str:
+    cores = os.cpu_count() or 1
+    note = f"{cores} cores shared with other work"
+    if not LOAD:
+        return note + "."
+    note += f"; load average (1 min) {LOAD[0]:.1f} at the start of the browser runs, {LOAD[-1]:.1f} at the end"
+    if max(LOAD) > cores:
+        note += (": above the core count, other processes took part of the CPU, so the figures are noisy, "
+                 "within a run and between runs")
+    return note + "."
+
+
 def _fmt(v: float | None, unit: str = "") -> str:
     return "–" if v is None else f"{v:,.0f}{unit}"
 
 
 failed: list[tuple[str, int, bool, str]] = []
+LOAD: list[float] = []  # the machine's 1-minute load average at the start and the end of the browser runs
 
 
 def run_browser(quick: bool) -> list[Result]:
     from playwright.sync_api import sync_playwright
 
     sinks = ("streamview", "print") if quick else SINKS
+    LOAD.append(os.getloadavg()[0])
     results: list[Result] = []
     tmp = Path(tempfile.mkdtemp(prefix="browser-bench-"))
     server = _start_server("lab", tmp)
@@ -107,6 +122,7 @@ def run_browser(quick: bool) -> list[Result]:
             ctx.close()
     finally:
         _stop_server(server)
+        LOAD.append(os.getloadavg()[0])
     return results
 
 
@@ -208,8 +224,7 @@ def write(results: list[Result], adversarial: list[tuple[str, float, float, str]
         "minutes of page time."),
         ("- Each run opens a fresh notebook: the first StreamView on a page also loads its libraries (marked, DOMPurify, "
         "Temml, highlight.js), which shows in its heap growth."),
-        (f"- Machine: {platform.machine()}, Python {platform.python_version()}, 2 cores shared with other work "
-         "(other test runs and benchmarks ran at the same time: the figures are noisy, within a run and between runs)."),
+        f"- Machine: {platform.machine()}, Python {platform.python_version()}, {_load_note()}",
         "",
         "## 1 MB adversarial answers (issue 13)",
         "",
