@@ -40,6 +40,16 @@ const TAIL_WORK_PER_CHAR = 3;
 const TAIL_WORK_BASE = 3000;
 const SETTLE_MS = 300;
 
+// A backlog (an unpaced burst that arrived while the page was busy, a snapshot, the end
+// of a stream) is taken as if it were streaming in: BACKLOG_STEP characters at a time,
+// and no more steps once a frame's flush has spent FRAME_WORK_MS; the rest waits for the
+// next frame. So no task renders a whole long answer at once (Markdown, sanitising and
+// then layout of tens of thousands of elements: hundreds of ms), and each frame adds a
+// bounded amount of DOM, whose layout is then incremental. A live stream's flushes are
+// smaller than one step: they are not affected.
+const BACKLOG_STEP = 4096;
+const FRAME_WORK_MS = 16;
+
 // ------------------------------------------------------------------ stats (for tests)
 
 const STATS = (globalThis.__claudeWidgetsStats ??= {
@@ -916,6 +926,7 @@ class TextItem {
     this.plain = null; // why the block is shown as plain text, once it is
     this.lineStart = 0; // where the block's last line starts (lines are checked against MAX_LINE)
     this.spent = 0; // ms spent rendering Markdown, against TIME_BASE_MS + TIME_PER_CHAR_MS × length
+    this.lastMarked = null; // the element marked .cw-last (markLast)
   }
 
   /**
@@ -962,17 +973,16 @@ class TextItem {
   update(force) {
     const b = this.block;
     const md = this.view.md;
-    if (!force && b.text.length === this.seenLen && b.done === this.seenDone) return;
+    if (!force && b.text.length === this.seenLen && b.done === this.seenDone && !this.behind) return;
     this.seenLen = b.text.length;
     this.seenDone = b.done;
-    if (!this.plain) {
-      const reason = md ? this.guard.check(b.text, b.done) || this.longLine(b.text) : NO_RENDERER;
-      if (reason) this.toPlain(reason);
-    }
+    if (!this.plain && !md) this.toPlain(NO_RENDERER);
     if (!this.plain) {
       const t0 = performance.now();
       try {
         this.markdownUpdate(force);
+        if (this.plain) return this.plainUpdate(); // the nesting guard or a long line said so
+        this.markLast();
         this.spent += performance.now() - t0;
         if (this.spent > TIME_BASE_MS + TIME_PER_CHAR_MS * b.text.length) this.toPlain(TOO_SLOW);
         else return;
@@ -987,6 +997,12 @@ class TextItem {
 
   markdownUpdate(force) {
     const b = this.block;
+    this.behind = false;
+    if (!this.catchUp()) {
+      this.behind = true; // more next frame (View.flush schedules it)
+      return;
+    }
+    if (this.plain || this.vet(b.text, b.done)) return;
     if (b.done) {
       this.commitAll();
       return;
@@ -1256,6 +1272,54 @@ class TextItem {
     return true;
   }
 
+  /**
+   * Check `text` (the block's text so far, or the part of a backlog about to be rendered)
+   * against the nesting guard and MAX_LINE, each character once (both are incremental);
+   * on a verdict, show the block as plain text from now on. True: it is plain text now.
+   */
+  vet(text, final) {
+    const reason = this.guard.check(text, final) || this.longLine(text);
+    if (reason) this.toPlain(reason);
+    return !!reason;
+  }
+
+  /**
+   * Mark the element that ends the block while the tail is empty: committed's last child
+   * (view.css: .cw-last). One class on one element: restyles that element only.
+   */
+  markLast() {
+    const last = this.tail.firstChild ? null : this.committed.lastElementChild;
+    if (last === this.lastMarked) return;
+    const old = this.lastMarked;
+    if (old) {
+      old.classList.remove("cw-last");
+      if (!old.classList.length) old.removeAttribute("class"); // as rendered: no class="" left
+    }
+    if (last) last.classList.add("cw-last");
+    this.lastMarked = last;
+  }
+
+  /**
+   * Take a backlog BACKLOG_STEP characters at a time, through the streaming path (as if
+   * it had arrived in such deltas: any chunking renders the same), while the frame has
+   * time. False: a backlog is left for the next frame. True: at most one step is left,
+   * for the caller's usual update (the final commit, when the block is done).
+   */
+  catchUp() {
+    const text = this.block.text;
+    for (let first = true; ; first = false) {
+      const from = this.committedLen + this.shownLen;
+      if (text.length - from <= BACKLOG_STEP) return true;
+      if (!first && this.view.outOfTime()) return false;
+      let limit = from + BACKLOG_STEP;
+      if (/[\uD800-\uDBFF]/.test(text[limit - 1])) limit += 1; // not between a surrogate pair
+      const step = text.slice(0, limit);
+      if (this.vet(step, false)) return true; // shown as plain text from now on
+      if (!(this.fence && this.fenceUpdate(limit))) this.advance(step, false);
+      if (this.committedLen + this.shownLen <= from) return true; // no progress (a line held back): take the rest at once
+    }
+  }
+
   commitAll() {
     const src = this.block.text.slice(this.committedLen);
     this.fence = null;
@@ -1417,7 +1481,11 @@ class View {
     this.root.append(this.bar, this.blocksEl, this.errorEl);
     el.classList.add("claude-widgets-streamview");
     el.replaceChildren(this.root);
-    this.flush(true);
+    // The first flush runs in the next frame (before it is painted, so nothing shows later):
+    // a task of its own, not one more piece of whatever created the view (the first view on
+    // a page is created right after its Markdown libraries are loaded and compiled).
+    this.updateStatus();
+    this.schedule(true);
   }
 
   schedule(force = false) {
@@ -1436,10 +1504,19 @@ class View {
     this.settleTimer = setTimeout(() => this.schedule(true), SETTLE_MS);
   }
 
-  /** Bring the DOM up to date with the model-level answer (at most once per frame). */
-  flush(force) {
+  /** Has this flush spent its frame's budget? (Backlogs continue in the next frame.) */
+  outOfTime() {
+    return performance.now() > this.deadline;
+  }
+
+  /**
+   * Bring the DOM up to date with the model-level answer (at most once per frame), or as
+   * far as `budgetMs` of work allows: a backlog left over is taken on in the next frame.
+   */
+  flush(force, budgetMs = FRAME_WORK_MS) {
     const a = this.answer;
     const blocks = a.blocks;
+    this.deadline = performance.now() + budgetMs;
     force ||= FINAL.has(a.status.state);
     let i = 0;
     while (i < blocks.length && i < this.items.length && this.items[i].block === blocks[i]
@@ -1451,11 +1528,15 @@ class View {
       this.blocksEl.append(item.el);
     }
     let chars = 0;
+    this.behind = false;
     for (const item of this.items) {
       item.update(force);
+      this.behind ||= !!item.behind;
       chars += item.block.text.length;
     }
     this.chars = chars;
+    this.root.dataset.cwBehind = this.behind ? "1" : "0";
+    if (this.behind) this.schedule(force);
     this.root.dataset.cwTextChars = String(chars);
     this.root.dataset.cwSeq = String(a.seq);
     this.root.dataset.cwRenderedChars = String(STATS.renderedChars);
@@ -1465,7 +1546,8 @@ class View {
   updateStatus() {
     const a = this.answer;
     const s = a.status;
-    const state = s.state || "idle";
+    // a final answer still being laid in (a backlog: see BACKLOG_STEP) is not shown as final yet
+    const state = this.behind && FINAL.has(s.state) ? "streaming" : s.state || "idle";
     const active = ACTIVE.has(state);
     this.root.dataset.cwState = state;
     this.root.classList.toggle("cw-active", active);

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # ~9 characters (≈2.5 tokens) a delta, as the offline server's long answers
@@ -126,6 +126,19 @@ _INSTALL_JS = """([panel, cell]) => {
     rec.obs.observe(out, {childList: true, subtree: true, characterData: true});
     rec.po = new PerformanceObserver((l) => { for (const e of l.getEntries()) rec.long.push([e.duration, performance.timeOrigin + e.startTime]); });
     rec.po.observe({type: 'longtask'});
+    // long animation frames (≥ 50 ms), with the scripts (≥ 5 ms) that ran in them; a script
+    // whose sourceURL is a blob: is an anywidget module: StreamView's view.js and its
+    // vendored libraries (JupyterLab's own code comes from /static/)
+    rec.loaf = [];
+    rec.lo = new PerformanceObserver((l) => { for (const e of l.getEntries()) {
+        const own = e.scripts.filter((s) => s.sourceURL.startsWith('blob:'));
+        rec.loaf.push({t: performance.timeOrigin + e.startTime, d: e.duration,
+            own: own.reduce((a, s) => a + s.duration, 0),
+            ownAt: own.map((s) => performance.timeOrigin + s.startTime),
+            scripts: e.scripts.map((s) => [s.sourceURL.startsWith('blob:') ? 'StreamView' : s.sourceURL.split('/').pop().split('?')[0],
+                                            s.invoker.slice(0, 40), Math.round(s.duration), Math.round(s.forcedStyleAndLayoutDuration)])});
+    } });
+    rec.lo.observe({type: 'long-animation-frame'});
     let last = performance.now();
     const frame = (now) => {
         rec.maxFrame = Math.max(rec.maxFrame, now - last);
@@ -153,6 +166,12 @@ class Result:
     long_task_at: list[tuple[int, int]] | None = None  # (duration, start − last delta), ms
     lag_p50_ms: float | None = None
     lag_p95_ms: float | None = None
+    # StreamView's share (long animation frames whose scripts include StreamView's module):
+    own_longest_task_ms: float = 0.0  # the longest long task in which StreamView's code ran
+    own_longest_frame_ms: float = 0.0  # the longest long frame in which StreamView's code ran
+    own_script_ms: float = 0.0  # StreamView's scripts' time in long frames, all in all
+    other_longest_frame_ms: float = 0.0  # the longest long frame without StreamView's code
+    loaf: list[dict[str, Any]] | None = field(default=None, repr=False)
 
 
 def _metrics(cdp: Any) -> dict[str, float]:
@@ -203,8 +222,8 @@ def measure(nb: Any, cell: int, sink: str, tokens: int, paced: bool, *, settle_s
             break
         time.sleep(0.2)
     busy1 = _metrics(cdp)["TaskDuration"]
-    rec = page.evaluate("""() => { const r = window.__cwCost; r.stop = true; r.obs.disconnect(); r.po.disconnect();
-                                   return {mut: r.mut, long: r.long, maxFrame: r.maxFrame, lastMut: r.lastMut}; }""")
+    rec = page.evaluate("""() => { const r = window.__cwCost; r.stop = true; r.obs.disconnect(); r.po.disconnect(); r.lo.disconnect();
+                                   return {mut: r.mut, long: r.long, maxFrame: r.maxFrame, lastMut: r.lastMut, loaf: r.loaf}; }""")
     timeline = json.loads(nb.execute("import json; print(json.dumps(T))"))
     # clear the output (and close a widget) before measuring what stays on the heap
     heap1 = _heap(cdp)
@@ -218,7 +237,14 @@ def measure(nb: Any, cell: int, sink: str, tokens: int, paced: bool, *, settle_s
         long_tasks=len(rec["long"]), long_task_ms=sum(d for d, _ in rec["long"]),
         longest_task_ms=max((d for d, _ in rec["long"]), default=0.0), longest_frame_ms=rec["maxFrame"],
         long_task_at=[(round(d), round(t - last_delta)) for d, t in rec["long"]],
+        loaf=rec["loaf"],
     )
+    own_frames = [f for f in rec["loaf"] if f["ownAt"]]
+    starts = [t for f in own_frames for t in f["ownAt"]]
+    result.own_longest_task_ms = max((d for d, t in rec["long"] if any(t - 1 <= s <= t + d for s in starts)), default=0.0)
+    result.own_longest_frame_ms = max((f["d"] for f in own_frames), default=0.0)
+    result.own_script_ms = sum(f["own"] for f in own_frames)
+    result.other_longest_frame_ms = max((f["d"] for f in rec["loaf"] if not f["ownAt"]), default=0.0)
     if paced and rec["mut"]:
         lags: list[float] = []
         j = 0

@@ -54,7 +54,10 @@ window.cwHarness = async function cwHarness(initial = {}) {
     setSnapshot(bytes) {
       model.set("snapshot", new DataView(new Uint8Array(bytes).buffer));
     },
-    /** Wait until queued messages are applied, then bring every view up to date now. */
+    /**
+     * Wait until queued messages are applied, then bring every view up to date now (all of
+     * it: a backlog is not left for later frames, whatever it costs).
+     */
     async settle(force = false) {
       const a = widget._answer;
       let q;
@@ -62,7 +65,7 @@ window.cwHarness = async function cwHarness(initial = {}) {
         q = a.queue;
         await q;
       } while (q !== a.queue);
-      for (const v of a.views) v.flush(force);
+      for (const v of a.views) v.flush(force, Infinity);
     },
     answer: () => widget._answer,
     /** The full, from-scratch rendering of `text` (what a finished block shows). */
@@ -72,8 +75,13 @@ window.cwHarness = async function cwHarness(initial = {}) {
       div.append(md.render(tokens, tokens.links, text.length));
       return div.innerHTML;
     },
+    /** A text item's HTML as rendered (without view.js's own .cw-last mark). */
     textItemHtml(el, i = 0) {
-      const item = el.querySelectorAll(".cw-text")[i];
+      const item = el.querySelectorAll(".cw-text")[i].cloneNode(true);
+      for (const m of item.querySelectorAll(".cw-last")) {
+        m.classList.remove("cw-last");
+        if (!m.classList.length) m.removeAttribute("class");
+      }
       return item.querySelector(".cw-committed").innerHTML + item.querySelector(".cw-tail").innerHTML;
     },
   };

@@ -1,10 +1,16 @@
 """StreamView's cost to the page in JupyterLab (issue 14.9), measured as bench/browser_bench.py does.
 
 Bounds: paced at 20 ms a delta (5k tokens), the page shows each delta within 60 ms
-(p95); a 50k-token answer arriving unpaced grows the JS heap by at most 10 MB and
-blocks the main thread for at most 100 ms at a time; and the rendering cost per flush
-does not grow with the answer (the last tenth of a long answer costs no more per
-character than the first).
+(p95); a 50k-token answer arriving unpaced grows the JS heap by at most 10 MB, and no
+task in which StreamView's code runs lasts over 100 ms (its flushes, the layout of what
+they add and whatever else shared the task: see ``_costs.Result.own_longest_task_ms``);
+and the page's time per token does not grow with the answer (10x the answer costs at
+most 10x (+50 %) the page's time).
+
+Not bounded here: JupyterLab's own tasks, e.g. the one that swaps the finished view for
+its static record (parsing, laying out and, for the table of contents, sanitising the
+whole answer's HTML: one task, ~200-300 ms at 50k tokens), measured by
+bench/browser_bench.py and stated in bench/results/browser.md.
 """
 
 from __future__ import annotations
@@ -33,4 +39,6 @@ def test_paced_lag_and_unpaced_heap_and_frames(lab_notebook: Any) -> None:
     # per batch, rendering does not grow with the answer: 10x the answer costs at most 10x
     # (+50 %) the page's time, not 100x as a full re-render per update would
     assert burst.main_thread_ms / burst.tokens <= 1.5 * small.main_thread_ms / small.tokens, (small, burst)
-    # (not yet met, measured by bench/browser_bench.py: no task over 100 ms in this burst)
+    # StreamView's own work comes in tasks of at most 100 ms, however fast the answer arrives
+    # (a backlog is laid in a step per frame: view.js, BACKLOG_STEP)
+    assert burst.own_longest_task_ms <= 100, (burst, [f for f in burst.loaf or [] if f["ownAt"]])

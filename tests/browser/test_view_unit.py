@@ -175,6 +175,48 @@ def test_code_fence_grows_without_rerendering(unit: Any) -> None:
     assert stats["renderedChars"] <= 2 * len(code), stats
 
 
+@pytest.mark.parametrize("done", [False, True])
+def test_a_backlog_is_laid_in_a_step_per_frame_and_ends_exact(unit: Any, done: bool) -> None:
+    """A long answer arriving at once (an unpaced burst, a snapshot) is rendered a step
+    (BACKLOG_STEP characters) at a time: a flush out of time after one step leaves the rest
+    for the next frame, the view does not say "Done" before it shows everything, and the
+    end is the full rendering of the text."""
+    text = _long_answer()
+    result = unit.evaluate("""async ([text, done]) => {
+        const h = (await cwHarness()).initialize();
+        const el = await h.addView();
+        const view = [...h.answer().views][0];
+        h.ops([["start", 0, {type: "text"}], ["append", 0, 0, text]].concat(done ? [["stop", 0, null]] : []));
+        if (done) h.setStatus({state: "done"});
+        const a = h.answer();
+        await a.queue;
+        cancelAnimationFrame(view.frame);  // flushes driven by hand below, with no time budget
+        view.frame = 0;
+        const shown = [];
+        const states = [];
+        for (let k = 0; k < 100; k++) {
+            view.flush(false, 0);
+            cancelAnimationFrame(view.frame);
+            view.frame = 0;
+            const item = view.items[0];
+            shown.push(item.committedLen + item.shownLen);
+            states.push(el.querySelector('.cw-root').dataset.cwState);
+            if (!view.behind) break;
+        }
+        return {shown, states, final: cwNorm(h.textItemHtml(el)) === cwNorm(h.fullRender(text)),
+                behind: el.querySelector('.cw-root').dataset.cwBehind};
+    }""", [text, done])
+    shown, states = result["shown"], result["states"]
+    assert len(shown) >= 5, shown  # ~24 KB in 4 KB steps: several frames
+    steps = [b - a for a, b in zip([0, *shown], shown, strict=False)]
+    assert all(0 < s <= 4096 for s in steps[:-1]), steps  # one step a flush, each progressing
+    assert states[:-1] == ["streaming"] * (len(states) - 1), states
+    assert states[-1] == ("done" if done else "streaming"), states
+    assert result["behind"] == "0"
+    if done:
+        assert result["final"]
+
+
 def _setup(unit: Any, views: int = 1) -> None:
     unit.evaluate(f"""async () => {{
         window.h = (await cwHarness()).initialize();
