@@ -96,7 +96,9 @@ _SCOPES = {
 }
 
 
+@cache
 def _scope(ttype: Any) -> str | None:
+    """highlight.js's class for a Pygments token type (types are singletons: cached per type)."""
     t = ttype
     while t is not None and len(t):
         scope = _SCOPES.get(".".join(t))
@@ -132,10 +134,8 @@ def highlight(code: str, lang: str) -> str | None:
         out.append(f'<span class="{scope}">{text}</span>' if scope and text.strip() else text)
         run.clear()
 
-    known = _SCOPE_OF.get
     for ttype, value in lexer.get_tokens(code):
-        found: Any = known(ttype, _UNKNOWN)
-        s = _scope(ttype) if found is _UNKNOWN else found
+        s = _scope(ttype)
         if s != scope and run:
             flush()
         scope = s
