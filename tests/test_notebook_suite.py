@@ -60,3 +60,26 @@ def test_notebook_is_fully_executed_and_teaches(path: Path) -> None:
         assert heading.lower() in markdown.lower(), f"{path.name} lacks a '{heading}' section"
     assert "<details>" in markdown or "%load" in "".join("".join(c["source"]) for c in code)
     assert "claude-sonnet" not in "".join("".join(c["source"]) for c in code), "use cw.DEFAULT_MODEL"
+
+
+def test_the_tutorials_stay_light() -> None:
+    """Issue 15: the set of notebooks stays under 400 KB, so a clone, Binder and GitHub's viewer stay quick."""
+    total = sum(p.stat().st_size for p in NOTEBOOKS)
+    assert total < 400_000, f"the {len(NOTEBOOKS)} notebooks weigh {total:,} bytes (bound: 400,000)"
+
+
+PLACEHOLDER = re.compile(r"\[streaming…\]|\[not started\]|<StreamView |<IPython\.core\.display\.\w+ object>|"
+                         r"<claude_widgets\.[\w.]+ object at ")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_stored_placeholder_where_an_answer_belongs(path: Path) -> None:
+    """A saved notebook shows answers, not a widget's placeholder or a bare repr (issue 15)."""
+    nb = json.loads(path.read_text())
+    for i, cell in enumerate(nb["cells"]):
+        for out in cell.get("outputs", []):
+            texts = [out.get("text", "")] + [out.get("data", {}).get(k, "") for k in ("text/plain", "text/html")]
+            for text in texts:
+                text = "".join(text) if isinstance(text, list) else text
+                found = PLACEHOLDER.search(text)
+                assert found is None, f"{path.name} cell {i} stores {found.group(0)!r}"
