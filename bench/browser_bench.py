@@ -40,8 +40,8 @@ RUNS = [(5000, True), (5000, False), (50000, False)]
 # jupyter_server's rate limits, so it drops output) and minutes of page time.
 QUADRATIC = ("markdown", "html")
 # How long a run may take: the cell to end (idle), then the page to settle (final)
-IDLE_S = {False: 240, True: 1200}
-FINAL_S = {False: 60, True: 600}
+IDLE_S = {False: 240, True: 300}  # a full-resend sink that has not ended in 5 min is reported as such
+FINAL_S = {False: 60, True: 300}
 RECORD_BOUND_MS = 10_000
 LIVE_BOUND_MS = 30_000
 MB = 1_000_000
