@@ -386,7 +386,7 @@ def _tool_history(req: MessagesRequest) -> tuple[list[tuple[dict[str, Any], str,
             if b.get("type") == "tool_use":
                 calls[b.get("id", "")] = b
             elif b.get("type") == "tool_result":
-                content = b.get("content", "")
+                content = b.get("content") or ""  # optional; `null` passes validation as absent
                 if isinstance(content, list):
                     content = "\n".join(c.get("text", "") for c in content if isinstance(c, dict))
                 call = calls.get(b["tool_use_id"], {"name": "tool", "input": {}})

@@ -224,7 +224,7 @@ def _prompt_text(messages: list[dict[str, Any]]) -> str:
         if block.get("type") == "text":
             parts.append(block["text"])
         elif block.get("type") == "tool_result":
-            content = block.get("content", "")
+            content = block.get("content") or ""  # optional, and the validator lets `null` through as absent
             parts.append(content if isinstance(content, str)
                          else " ".join(c.get("text", "") for c in content if isinstance(c, dict)))
     return "\n".join(parts)
@@ -238,6 +238,8 @@ def shape(answer: Answer, schema: dict[str, Any] | None, strict_tools: dict[str,
     the JSON document (thinking, if any, stays before it); inputs of strict tools are
     made valid for their schemas.
     """
+    if schema is None and not strict_tools:
+        return answer
     facts = Facts(_prompt_text(messages))
     blocks = [replace(b, input=conform(b.input, strict_tools[b.name], facts))
               if b.type == "tool_use" and b.name in strict_tools else b for b in answer.blocks]

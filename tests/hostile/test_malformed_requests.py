@@ -173,3 +173,12 @@ def test_the_unbroken_request_is_answered(server: OfflineServer) -> None:
     events = [json.loads(line[5:]) for line in r.text.splitlines() if line.startswith("data:")]
     text = "".join(e["delta"].get("text", "") for e in events if e["type"] == "content_block_delta")
     assert text.startswith("According to `get_weather` for Paris: **18 °C**")
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_tool_result_with_null_content_is_answered(server: OfflineServer, stream: bool) -> None:
+    """Found by the property above (a 500): `content: null` passes validation as an absent content."""
+    body = _with(["messages", 2, "content", 0, "content"], None)
+    r = _post(server, json.dumps({**body, "stream": stream}).encode())
+    _assert_api_answer(r, stream)
+    assert r.status_code == 200 and "None" not in r.text
