@@ -102,9 +102,6 @@ DEFAULT_STALL_TIMEOUT = 60.0
 DEFAULT_BASE_DELAY = 0.5  # the SDK's INITIAL_RETRY_DELAY
 DEFAULT_MAX_DELAY = 8.0  # the SDK's MAX_RETRY_DELAY
 
-_DERIVED = frozenset({"text", "thinking", "input_json", "signature", "citation"})
-"""Events a ``MessageStream`` derives from each raw event; rebuilt from the merged snapshot."""
-
 
 # --------------------------------------------------------------------------- errors and records
 
@@ -317,6 +314,10 @@ class _Core:
     def opened(self, ms: Any) -> None:
         with contextlib.suppress(Exception):
             self.attempts[-1].request_id = ms.request_id
+
+    def check_deadline(self) -> None:
+        if self.ends_at is not None and self.monotonic() > self.ends_at:
+            raise _DeadlinePassed
 
     def done(self, outcome: str = "completed") -> None:
         if self.attempts:
@@ -556,18 +557,14 @@ class ResilientStream(_StreamBase):
                     with core.open() as ms:
                         self._ms = ms
                         core.opened(ms)
-                        ends_at, clock = core.ends_at, core.monotonic  # the deadline, checked at every event
                         for ev in ms:
                             if self._closed:
                                 break
-                            if ends_at is not None and clock() > ends_at:
-                                raise _DeadlinePassed
-                            t = ev.type
-                            if t == "message_start":
+                            core.check_deadline()
+                            if ev.type == "message_start":
                                 yield from m.start(ev, ms)
                             elif m.fast:
-                                if t not in _DERIVED:  # a derived event changes nothing the merge tracks
-                                    m.track(ev)
+                                m.track(ev)
                                 yield ev
                             else:
                                 yield from m.feed(ev)
@@ -694,19 +691,15 @@ class AsyncResilientStream(_StreamBase):
                     async with core.open() as ms:
                         self._ms = ms
                         core.opened(ms)
-                        ends_at, clock = core.ends_at, core.monotonic  # the deadline, checked at every event
                         async for ev in ms:
                             if self._closed:
                                 break
-                            if ends_at is not None and clock() > ends_at:
-                                raise _DeadlinePassed
-                            t = ev.type
-                            if t == "message_start":
+                            core.check_deadline()
+                            if ev.type == "message_start":
                                 for out in m.start(ev, ms):
                                     yield out
                             elif m.fast:
-                                if t not in _DERIVED:  # a derived event changes nothing the merge tracks
-                                    m.track(ev)
+                                m.track(ev)
                                 yield ev
                             else:
                                 for out in m.feed(ev):
