@@ -104,13 +104,19 @@ def _write(folder: Path, name: str, cells: Cells) -> Path:
     return folder / name
 
 
+def _run_meta(request: pytest.FixtureRequest, ui: str, page: Any, tmp_path: Path, name: str,
+              cells: Cells) -> tuple[dict[str, Any], list[str]]:
+    """Run a generated notebook with Run All; its page snapshot and the findings the test would report."""
+    source = _write(tmp_path, f"meta_{name}.ipynb", cells)
+    snap = _run(request, ui, page, source, f"run-all-meta-{name}")
+    assert snap["settled"]
+    return snap, [str(f) for f in unexpected(snap)]
+
+
 @pytest.mark.parametrize("ui", list(UIS))
 def test_an_untagged_error_is_reported(request: pytest.FixtureRequest, page: Any, ui: str,
                                        tmp_path: Path) -> None:
-    source = _write(tmp_path, "meta_raise.ipynb", _META_CELLS)
-    snap = _run(request, ui, page, source, "run-all-meta-raise")
-    assert snap["settled"]
-    report = [str(f) for f in unexpected(snap)]
+    _, report = _run_meta(request, ui, page, tmp_path, "raise", _META_CELLS)
     assert any(r.startswith("cell 1: error output: ValueError: boom: not tagged") for r in report), report
     assert "cell 2: never run (no execution count)" in report, report
     assert not any(r.startswith("cell 0") for r in report), report
@@ -119,17 +125,13 @@ def test_an_untagged_error_is_reported(request: pytest.FixtureRequest, page: Any
 @pytest.mark.parametrize("ui", list(UIS))
 def test_stderr_and_error_text_are_reported_unless_tagged(request: pytest.FixtureRequest, page: Any, ui: str,
                                                           tmp_path: Path) -> None:
-    source = _write(tmp_path, "meta_stderr.ipynb", _STDERR_CELLS)
-    snap = _run(request, ui, page, source, "run-all-meta-stderr")
-    assert snap["settled"]
-    report = [str(f) for f in unexpected(snap)]
+    snap, report = _run_meta(request, ui, page, tmp_path, "stderr", _STDERR_CELLS)
     assert "cell 0: stderr (red box): warned on stderr" in report, report
     assert "cell 1: error-looking text: 'Error: printed as if it failed'" in report, report
     assert not any(r.startswith(("cell 2", "cell 3")) for r in report), report
     assert "after the demo" in snap["cells"][3]["text"]
     # the tagged cell's error is seen, and allowed
     assert any(str(f).startswith("cell 2: error output: KeyError") for f in findings(snap))
-
 
 
 def test_views_placeholders_and_unfinished_cells_are_reported() -> None:
