@@ -23,17 +23,17 @@ import datetime
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from _lab import lab_in_chromium
+
 from tests._chromium import CHROMIUM_ARGS, require_chromium
 from tests.browser._costs import SINK_LABELS, SINKS, Result, cells_for, measure
 from tests.browser._helpers import Notebook
-from tests.browser.conftest import _start_server, _stop_server
 
 RUNS = [(5000, True), (5000, False), (50000, False)]
 # Each update resends the whole answer: 50k tokens would be ~3.6 GB through iopub (over
@@ -84,18 +84,12 @@ LOAD: list[float] = []  # the machine's 1-minute load average at the start and t
 
 
 def run_browser(quick: bool) -> list[Result]:
-    from playwright.sync_api import sync_playwright
 
     sinks = ("streamview", "print") if quick else SINKS
     LOAD.append(os.getloadavg()[0])
     results: list[Result] = []
-    tmp = Path(tempfile.mkdtemp(prefix="browser-bench-"))
-    server = _start_server("lab", tmp)
     try:
-        with sync_playwright() as p:
-            ctx = p.chromium.launch_persistent_context(
-                str(tmp / "profile"), executable_path=require_chromium(), headless=True, args=CHROMIUM_ARGS,
-                viewport={"width": 1280, "height": 1000})
+        with lab_in_chromium("browser-bench-") as (server, ctx):
             for sink in sinks:
                 for tokens, paced in RUNS:
                     if sink in QUADRATIC and tokens > 5000:
@@ -119,9 +113,7 @@ def run_browser(quick: bool) -> list[Result]:
                         results.append(r)
                     page.close()
                     server.shutdown_kernels()
-            ctx.close()
     finally:
-        _stop_server(server)
         LOAD.append(os.getloadavg()[0])
     return results
 

@@ -20,7 +20,6 @@ import bisect
 import collections
 import json
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -28,10 +27,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests._chromium import CHROMIUM_ARGS, require_chromium
+from _lab import lab_in_chromium
+
 from tests.browser._costs import cells_for, measure
 from tests.browser._helpers import Notebook
-from tests.browser.conftest import _start_server, _stop_server
 
 CATEGORIES = [
     "devtools.timeline", "disabled-by-default-devtools.timeline", "v8.execute", "v8",
@@ -142,7 +141,6 @@ def analyse(events: list[dict[str, Any]], min_ms: float, top: int) -> list[str]:
 
 
 def main() -> None:
-    from playwright.sync_api import sync_playwright
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--sink", default="streamview")
@@ -152,35 +150,26 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=12)
     ap.add_argument("--dump", help="also write the trace's events (JSON) to this file")
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="profile-burst-"))
-    server = _start_server("lab", tmp)
-    try:
-        with sync_playwright() as p:
-            ctx = p.chromium.launch_persistent_context(
-                str(tmp / "profile"), executable_path=require_chromium(), headless=True, args=CHROMIUM_ARGS,
-                viewport={"width": 1280, "height": 1000})
-            page = ctx.new_page()
-            nb = Notebook(server, page, "profile.ipynb", cells_for(1)).open()
-            nb.run_all()
-            nb.wait_idle()
-            cdp = ctx.new_cdp_session(page)
-            events: list[dict[str, Any]] = []
-            done = threading.Event()
-            cdp.on("Tracing.dataCollected", lambda m: events.extend(m["value"]))
-            cdp.on("Tracing.tracingComplete", lambda m: done.set())
-            cdp.send("Tracing.start", {"traceConfig": {"includedCategories": CATEGORIES},
-                                       "transferMode": "ReportEvents"})
-            r = measure(nb, 1, args.sink, args.tokens, args.paced, final_timeout_s=120, idle_timeout_s=600)
-            cdp.send("Tracing.end")
-            while not done.is_set():
-                page.wait_for_timeout(100)
-            print(r)
-            if args.dump:
-                Path(args.dump).write_text(json.dumps(events))
-            print("\n".join(analyse(events, args.min_ms, args.top)))
-            ctx.close()
-    finally:
-        _stop_server(server)
+    with lab_in_chromium("profile-burst-") as (server, ctx):
+        page = ctx.new_page()
+        nb = Notebook(server, page, "profile.ipynb", cells_for(1)).open()
+        nb.run_all()
+        nb.wait_idle()
+        cdp = ctx.new_cdp_session(page)
+        events: list[dict[str, Any]] = []
+        done = threading.Event()
+        cdp.on("Tracing.dataCollected", lambda m: events.extend(m["value"]))
+        cdp.on("Tracing.tracingComplete", lambda m: done.set())
+        cdp.send("Tracing.start", {"traceConfig": {"includedCategories": CATEGORIES},
+                                   "transferMode": "ReportEvents"})
+        r = measure(nb, 1, args.sink, args.tokens, args.paced, final_timeout_s=120, idle_timeout_s=600)
+        cdp.send("Tracing.end")
+        while not done.is_set():
+            page.wait_for_timeout(100)
+        print(r)
+        if args.dump:
+            Path(args.dump).write_text(json.dumps(events))
+        print("\n".join(analyse(events, args.min_ms, args.top)))
 
 
 if __name__ == "__main__":

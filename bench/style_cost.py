@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests._chromium import CHROMIUM_ARGS, require_chromium
+from _lab import lab_in_chromium
+
 from tests.browser._costs import SETUP
 from tests.browser._helpers import Notebook
-from tests.browser.conftest import _start_server, _stop_server
 
 CELL = """\
 from ipywidgets import VBox
@@ -68,30 +67,20 @@ COST_JS = """async (oldRule) => {
 
 
 def main() -> None:
-    from playwright.sync_api import sync_playwright
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--tokens", type=int, default=20000)
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="style-cost-"))
-    server = _start_server("lab", tmp)
-    try:
-        with sync_playwright() as p:
-            ctx = p.chromium.launch_persistent_context(
-                str(tmp / "profile"), executable_path=require_chromium(), headless=True, args=CHROMIUM_ARGS,
-                viewport={"width": 1280, "height": 1000})
-            page = ctx.new_page()
-            nb = Notebook(server, page, "style.ipynb", [SETUP, CELL.format(tokens=args.tokens)]).open()
-            nb.run_all()
-            nb.wait_idle(timeout=600_000)
-            page.wait_for_function("() => document.querySelector('.cw-root')?.dataset.cwState === 'done'",
-                                   timeout=120_000)
-            r = page.evaluate(COST_JS, OLD_RULE)
-            print(f"{args.tokens:,} tokens, {r['elements']:,} elements in the view: appending one paragraph "
-                  f"restyles in {r['asIs']:.1f} ms; with the old :has() rule, {r['withOld']:.1f} ms (best of 4)")
-            ctx.close()
-    finally:
-        _stop_server(server)
+    with lab_in_chromium("style-cost-") as (server, ctx):
+        page = ctx.new_page()
+        nb = Notebook(server, page, "style.ipynb", [SETUP, CELL.format(tokens=args.tokens)]).open()
+        nb.run_all()
+        nb.wait_idle(timeout=600_000)
+        page.wait_for_function("() => document.querySelector('.cw-root')?.dataset.cwState === 'done'",
+                               timeout=120_000)
+        r = page.evaluate(COST_JS, OLD_RULE)
+        print(f"{args.tokens:,} tokens, {r['elements']:,} elements in the view: appending one paragraph "
+              f"restyles in {r['asIs']:.1f} ms; with the old :has() rule, {r['withOld']:.1f} ms (best of 4)")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,37 @@
+"""JupyterLab in headless Chromium, for the browser benchmarks (browser_bench, profile_burst, style_cost).
+
+Why one place: each benchmark needs the same throwaway Jupyter server (the browser tests'
+fixture, ``tests/browser/conftest.py``) and the same Chromium context, and each must tear
+both down even when a run fails.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from tests._chromium import CHROMIUM_ARGS, require_chromium
+from tests.browser.conftest import JupyterServer, _start_server, _stop_server
+
+
+@contextmanager
+def lab_in_chromium(prefix: str) -> Iterator[tuple[JupyterServer, Any]]:
+    """A JupyterLab server in a temporary root and a persistent Chromium context (1280×1000) on it."""
+    from playwright.sync_api import sync_playwright
+
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    server = _start_server("lab", tmp)
+    try:
+        with sync_playwright() as p:
+            ctx = p.chromium.launch_persistent_context(
+                str(tmp / "profile"), executable_path=require_chromium(), headless=True, args=CHROMIUM_ARGS,
+                viewport={"width": 1280, "height": 1000})
+            try:
+                yield server, ctx
+            finally:
+                ctx.close()
+    finally:
+        _stop_server(server)
