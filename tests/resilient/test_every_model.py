@@ -124,7 +124,8 @@ def stream_with(client: anthropic.Anthropic, clock: FakeClock, kw: dict[str, Any
 
 @pytest.mark.parametrize("model,scenario,specs,variant", cases())
 def test_resume_on_every_model(client: anthropic.Anthropic, server: OfflineServer, clock: FakeClock, model: str,
-                               scenario: str, specs: list[str], variant: int) -> None:
+                               scenario: str, specs: list[str], variant: int,
+                               record_property: Any) -> None:
     # later attempts answer as other variants: a restart would show other words; the answer is
     # the first attempt that streams (one failing before its first byte showed nothing)
     variants = [variant, 4, 5, 1, 3]
@@ -136,6 +137,8 @@ def test_resume_on_every_model(client: anthropic.Anthropic, server: OfflineServe
     s, events, tag = stream_with(client, clock, kwargs_for(model, scenario), list(specs), variants)
     final = s.get_final_message()
     view = consume(events)
+    record_property("strategies", " ".join(a.strategy for a in s.attempts))  # for bench/resume_matrix.py
+    record_property("resets", view.resets)
     assert content_of(final) == content_of(base.message) == view.content()
     assert s.get_final_text() == base.text == view.text
     assert final.stop_reason == base.message.stop_reason and final.id == base.message.id
@@ -161,13 +164,17 @@ MODES = ["exact", "repeat", "sentence", "capital", "space", "restart"]
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("where", ["text-second", "text-mid", "text-end"])
 def test_imperfect_continuations_are_reconciled(client: anthropic.Anthropic, server: OfflineServer,
-                                                clock: FakeClock, model: str, mode: str, where: str) -> None:
+                                                clock: FakeClock, model: str, mode: str, where: str,
+                                                record_property: Any) -> None:
     """Each way a model may pick up its answer is joined without a character twice or missing."""
     base = baseline(server, model, "text", 0)
     k = place(base, where)
     s, events, _ = stream_with(client, clock, kwargs_for(model, "text"),
                                [f"drop-after={k}", f"continue={mode}; repeat=17"], [0])
     view = consume(events)
+    record_property("strategies", " ".join(a.strategy for a in s.attempts))
+    record_property("resets", view.resets)
+    record_property("reconciled", s.attempts[1].reconciled or "")
     assert view.resets == 0
     assert s.get_final_text() == base.text == view.text
     assert content_of(s.get_final_message()) == content_of(base.message)
@@ -176,7 +183,8 @@ def test_imperfect_continuations_are_reconciled(client: anthropic.Anthropic, ser
 
 @pytest.mark.parametrize("where", ["text-second", "text-mid", "text-end"])
 def test_a_model_that_starts_over_differently_resets_honestly(client: anthropic.Anthropic, server: OfflineServer,
-                                                             clock: FakeClock, where: str) -> None:
+                                                             clock: FakeClock, where: str,
+                                                             record_property: Any) -> None:
     """Starting over with other words cannot be reconciled: an explicit reset, then one whole answer."""
     model = "claude-sonnet-4-6"
     base = baseline(server, model, "text", 0)
@@ -185,6 +193,8 @@ def test_a_model_that_starts_over_differently_resets_honestly(client: anthropic.
     s, events, tag = stream_with(client, clock, kwargs_for(model, "text"),
                                  [f"drop-after={k}", "continue=restart"], [0, 1, 3])
     view = consume(events)
+    record_property("strategies", " ".join(a.strategy for a in s.attempts))
+    record_property("resets", view.resets)
     assert view.resets == 1
     assert s.get_final_text() == other.text == view.text  # the restarted answer, whole, shown once
     assert [a.strategy for a in s.attempts] == ["fresh", "continuation", "restart"]
