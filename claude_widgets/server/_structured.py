@@ -18,13 +18,14 @@ Checks done before answering, in the API's error style:
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import uuid
 from dataclasses import dataclass, field, replace
+from functools import cache
+from types import ModuleType
 from typing import Any
-
-import jsonschema
 
 from ._answer import Answer, Block
 from ._capabilities import supports
@@ -77,7 +78,16 @@ def check_strict_tool(tool: dict[str, Any], index: int, model: str) -> None:
                       "Remove `strict` or use a model that supports structured outputs.")
 
 
+@cache
+def _jsonschema() -> ModuleType:
+    """``jsonschema``, imported on the first schema: its import builds rfc3987-syntax's grammars
+    with lark (~1 s, 40% of ``import claude_widgets``), a cost every kernel and server start
+    would pay for a feature most requests never use."""
+    return importlib.import_module("jsonschema")
+
+
 def check_schema(schema: dict[str, Any], where: str) -> None:
+    jsonschema = _jsonschema()
     try:
         jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator).check_schema(schema)
     except jsonschema.SchemaError as err:
@@ -204,6 +214,7 @@ def value_for(schema: dict[str, Any], facts: Facts, *, name: str = "", root: dic
 
 def conform(value: dict[str, Any], schema: dict[str, Any], facts: Facts) -> dict[str, Any]:
     """``value`` if ``schema`` accepts it, else a value built for the schema that keeps what it can."""
+    jsonschema = _jsonschema()
     if jsonschema.Draft202012Validator(schema).is_valid(value):
         return value
     built = value_for(schema, facts)
