@@ -15,7 +15,6 @@ import zlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
-from ._prehighlight import Prehighlighter
 from ._static import record_html
 
 if TYPE_CHECKING:
@@ -149,8 +148,6 @@ class _Answer:
         self.retry_pending = False
         self.started = False  # saw a first event (state connecting → streaming)
         self.reset_pending = False  # a reset happened: the view re-syncs its snapshot
-        self.prehighlight = Prehighlighter()
-        """Sees every op taken; the flusher lets it highlight code blocks ahead of the record."""
 
     # ---- hot path
     def feed(self, ev: Any) -> bool | None:
@@ -230,7 +227,6 @@ class _Answer:
         self.pacer.flushed(self.clock())
         self._ops = []
         self.seq += 1
-        self.prehighlight.feed(ops)
         return self.seq, ops
 
     def _new_block(self, i: int, block_type: str, name: str | None, id: str | None, start: Any, *,
@@ -386,7 +382,7 @@ class _Answer:
         """The static HTML record of the answer (see ``_static``)."""
         with self.lock:
             blocks = [self.blocks[i] for i in sorted(self.blocks)]
-            return record_html(blocks, status, self.prehighlight.results())
+            return record_html(blocks, status)
 
     def message(self) -> Message | None:
         """The answer as an SDK ``Message`` (partial if the stream did not complete)."""

@@ -31,7 +31,6 @@ import nh3
 from ._esm import CSS_PATH
 from ._mathcode import MATHML_ATTRIBUTES, MATHML_TAGS, highlight, math_html
 from ._mdguard import MAX_NESTING, too_deep, too_long
-from ._prehighlight import Prehighlighted
 from ._record_css import prune
 
 STATE_LABELS = {"done": "Done", "stopped": "Stopped", "error": "Error"}
@@ -137,17 +136,10 @@ def _fence_ends(out: str) -> str:
 _CODE = re.compile(r'<pre><code class="language-([^"\s]+)">(.*?)</code></pre>', re.DOTALL)
 
 
-def _highlighter(done: Prehighlighted | None) -> Callable[[re.Match[str]], str]:
-    """``_CODE``'s replacement: highlighted code, taken from ``done`` when it has this very block."""
-
-    def highlighted(m: re.Match[str]) -> str:
-        # as the live view: a code block in a language the highlighter knows gets hljs classes
-        lang, code = html.unescape(m[1]), html.unescape(m[2])
-        ready = done.get((lang, code)) if done else None
-        body = ready.pop() if ready else highlight(code, lang)
-        return m[0] if body is None else f'<pre><code class="hljs language-{m[1]}">{body}</code></pre>'
-
-    return highlighted
+def _highlighted(m: re.Match[str]) -> str:
+    # as the live view: a code block in a language the highlighter knows gets hljs classes
+    body = highlight(html.unescape(m[2]), html.unescape(m[1]))
+    return m[0] if body is None else f'<pre><code class="hljs language-{m[1]}">{body}</code></pre>'
 
 
 def _image_link(m: re.Match[str]) -> str:
@@ -181,31 +173,30 @@ def plain_html(src: str, reason: str) -> str:
     return note + f'<div class="cw-plain-text">{_esc(src)}</div>'
 
 
-def render_markdown(src: str, done: Prehighlighted | None = None) -> tuple[str, str | None]:
+def render_markdown(src: str) -> tuple[str, str | None]:
     """Untrusted Markdown → (sanitised HTML, None), or (the plain-text fallback, why).
 
     Never lets model output take the process down: a text nested too deep for the parser
-    (``_mdguard``) is not given to it, and anything the parser raises is caught. ``done``:
-    code blocks highlighted while the answer streamed (``_prehighlight``), used up here.
+    (``_mdguard``) is not given to it, and anything the parser raises is caught.
     """
     reason = too_deep(src) or too_long(src)
     if reason is None:
         try:
-            return markdown_html(src, done), None
+            return markdown_html(src), None
         except Exception:  # noqa: BLE001 - any failure of the renderer: show the text instead
             reason = RENDER_FAILED
     return plain_html(src, reason), reason
 
 
-def markdown_html(src: str, done: Prehighlighted | None = None) -> str:
+def markdown_html(src: str) -> str:
     """Untrusted Markdown → sanitised HTML (raw HTML as text, images as links).
 
     Renders whatever it is given: call :func:`render_markdown` for text that may be
-    nested too deep. ``done``: as :func:`render_markdown`'s.
+    nested too deep.
     """
     render = _math_renderer() if _MATH_HINT.search(src) else _renderer()
     out = _IMG.sub(_image_link, render(src))  # attribute values come escaped
-    out = _CODE.sub(_highlighter(done), out)
+    out = _CODE.sub(_highlighted, out)
     out = _ALIGN_STYLE.sub(r'<\1 align="\2">', out)  # a column's alignment as marked renders it
     out = _fence_ends(out)  # an unclosed fence ends like a closed one
     out = out.replace("<br />\n", "<br />")  # as marked: a hard break is the <br> alone (paragraphs keep newlines)
@@ -247,9 +238,9 @@ def _parsed(text: str) -> Any:
         return None
 
 
-def _block_html(b: Any, fallbacks: list[str], done: Prehighlighted | None) -> str:
+def _block_html(b: Any, fallbacks: list[str]) -> str:
     if b.kind == "text":
-        body, reason = render_markdown(b.text(), done)
+        body, reason = render_markdown(b.text())
         if reason:
             fallbacks.append(reason)
         return _el("div", "cw-block cw-text cw-md jp-RenderedHTMLCommon" + (" cw-plain" if reason else ""), body)
@@ -292,22 +283,21 @@ def _time_spans(status: Mapping[str, Any], output_tokens: int) -> list[str]:
     return [_el("span", "cw-elapsed", format_elapsed(elapsed)), _el("span", "cw-rate", rate)]
 
 
-def record_html(blocks: list[Any], status: Mapping[str, Any], done: Prehighlighted | None = None) -> str:
+def record_html(blocks: list[Any], status: Mapping[str, Any]) -> str:
     """The record of a finished view: its status line, blocks and error, as the view shows them.
 
     ``status`` is the view's final ``status`` trait. Its elapsed time and rate are shown
     as the live view shows them (the same line, so nothing moves when the record replaces
     the view); they are the record's only varying values, each in a span of its own
     (``cw-elapsed``, ``cw-rate``) that nbval's sanitiser blanks
-    (``notebooks/nbval_sanitize.cfg``). ``done``: code blocks highlighted while the answer
-    streamed (``_prehighlight``): the record is the same with or without them, only cheaper.
+    (``notebooks/nbval_sanitize.cfg``).
     """
     state, stop_reason = status["state"], status["stop_reason"]
     input_tokens, output_tokens = status["input_tokens"], status["output_tokens"]
     mark = "≈" if status.get("output_tokens_estimated") else ""  # an estimate after Stop: say so
     tokens = f"in {input_tokens} · out {mark}{output_tokens} tokens" if input_tokens or output_tokens else ""
     fallbacks: list[str] = []
-    blocks_html = "".join(_block_html(b, fallbacks, done) for b in blocks)
+    blocks_html = "".join(_block_html(b, fallbacks) for b in blocks)
     info = "".join([
         _el("span", "cw-state", STATE_LABELS.get(state, state)),
         _el("span", "cw-fallback", fallback_label(len(fallbacks))) if fallbacks else "",

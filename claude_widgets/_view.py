@@ -49,8 +49,6 @@ __all__ = ["FLUSH_INTERVAL", "MAX_DELAY", "IncompleteStreamError", "StreamView",
 _WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 _FINAL_STATES = frozenset({"done", "stopped", "error"})
-_IDLE_WORK = 0.005
-"""Seconds of highlighting the idle flusher does before it looks for ops to flush again."""
 
 
 # --------------------------------------------------------------------------- the widget
@@ -304,27 +302,14 @@ class StreamView(anywidget.AnyWidget):
 
     # ---- flushing
     def _flush_loop(self) -> None:
-        """Flush when the pacer says; in between, highlight code blocks for the record.
-
-        Why the highlighting here (``_prehighlight``): the thread reading the stream waits
-        for bytes part of the time, and the record, built before ``wait()`` returns, is
-        then left with less to do. One block at a time, each started before the next
-        flush is due, so a flush is held back by one block's highlighting at most.
-        """
         a, wake, halt = self._answer, self._wake, self._halt
-        pre = a.prehighlight
         while not halt.is_set():  # checked after every clear of `wake`: a halt is never missed
-            if not wake.is_set() and pre.pending():  # nothing to flush: work until an op comes
-                pre.work(a.clock() + _IDLE_WORK, a.clock)
-                continue
             wake.wait()
             with a.lock:
                 due = a.pacer.due()
                 if due is None:
                     wake.clear()
                     continue
-            if pre.pending() and not halt.is_set():
-                pre.work(due, a.clock)
             delay = due - a.clock()
             if delay > 0 and halt.wait(delay):
                 return
