@@ -8,6 +8,7 @@ snapshot, display update included). Run::
 
     python bench/widget_bench.py            # prints the table, writes bench/results/widget.md
     python bench/widget_bench.py --quick    # 1k and 5k only, fewer repeats
+    python bench/widget_bench.py --big-only # the 20,000-delta comparison only (printed, not written)
 
 There is no front end here: what a browser would echo back (the ``Output`` widget's
 round trips in JupyterLab, ipywidgets' echo of state updates) is not counted.
@@ -199,8 +200,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=7, help="runs per cheap sink (median time)")
     parser.add_argument("--big-repeat", type=int, default=11,
                         help="interleaved rounds of the 20,000-delta comparison (median time)")
+    parser.add_argument("--big-only", action="store_true",
+                        help="only the 20,000-delta comparison; printed, bench/results/widget.md left as it is")
     args = parser.parse_args()
-    sizes = (100, 1_000, 5_000) if args.quick else (100, 1_000, 5_000, 20_000)
+    if args.quick and args.big_only:
+        parser.error("--quick has no 20,000-delta comparison")
+    sizes = () if args.big_only else (100, 1_000, 5_000) if args.quick else (100, 1_000, 5_000, 20_000)
     repeat = 3 if args.quick else args.repeat
     big_repeat = 3 if args.quick else args.big_repeat
 
@@ -286,7 +291,8 @@ def main() -> None:
         "",
         (f"The streamed traffic's bound, comm_msg payload ≤ 1.5 × text + {BOUND_CONSTANT:,} B: "
          + ("holds in every StreamView row" if max(b[0] for b in bound) <= BOUND_CONSTANT else "**FAILS**")
-         + f" (largest excess over 1.5 × text: {max(bound)[0]:,.0f} B, at {max(bound)[1]:,} tokens)."),
+         + f" (largest excess over 1.5 × text: {max(bound)[0]:,.0f} B, at {max(bound)[1]:,} tokens).")
+        if bound else "",
         "",
         "StreamView against the bare loop at 20,000 deltas (the goal: ≤ 1.2×), runs interleaved:",
         "",
@@ -336,6 +342,8 @@ def main() -> None:
            if max(load[0], os.getloadavg()[0]) > 1.0 else ".")),
     ])
     print(table + "\n" + notes)
+    if args.big_only:
+        return
     out = REPO / "bench" / "results" / "widget.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("# Showing a stream in a notebook: cost per sink\n\nMeasured by `python bench/widget_bench.py` "

@@ -5,9 +5,10 @@ How it stays cheap and stoppable (the wire format is ``docs/widget-protocol.md``
 - The stream is consumed *off* the cell: a daemon thread for sync sources, an asyncio
   task on the kernel's loop for async ones. The cell returns at once, the kernel keeps
   handling comm messages, and so the Stop button reaches the stream.
-- A delta costs a list append under a lock. A flusher thread (one per running stream)
-  sends the buffered ops at most ~30 times a second, and no later than ~50 ms after an op
-  was queued. Consecutive appends to one block travel as one op.
+- A delta costs a list append (``_answer``: held, then put in its block by the flusher).
+  A flusher thread (one per running stream) sends the buffered ops at most ~30 times a
+  second, and no later than ~50 ms after an op was queued. Consecutive appends to one
+  block travel as one op.
 - The whole state is synced once, zlib-compressed, at the end (and when the browser
   asks), then the final ``status``; then every display of the view is updated to a
   static, sanitised HTML record of the answer (``_static``), which is what a saved
