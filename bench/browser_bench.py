@@ -42,6 +42,11 @@ QUADRATIC = ("markdown", "html")
 # How long a run may take: the cell to end (idle), then the page to settle (final)
 IDLE_S = {False: 240, True: 300}  # a full-resend sink that has not ended in 5 min is reported as such
 FINAL_S = {False: 60, True: 300}
+# jupyter_server drops a cell's iopub messages above 1,000 a second (or 10 MB/s) over 3 s:
+# `print` at 50k tokens (~20,000 messages) and the full-resend sinks' updates would reach
+# the page only in part. Off here, so every sink's row is the cost of showing all of it.
+NO_RATE_LIMIT = ("--ZMQChannelsWebsocketConnection.iopub_msg_rate_limit=0",
+                 "--ZMQChannelsWebsocketConnection.iopub_data_rate_limit=0")
 RECORD_BOUND_MS = 10_000
 LIVE_BOUND_MS = 30_000
 MB = 1_000_000
@@ -83,36 +88,41 @@ failed: list[tuple[str, int, bool, str]] = []
 LOAD: list[float] = []  # the machine's 1-minute load average at the start and the end of the browser runs
 
 
-def run_browser(quick: bool) -> list[Result]:
-
-    sinks = ("streamview", "print") if quick else SINKS
+def run_browser(quick: bool, only_sink: str | None = None, only_tokens: int | None = None,
+                only_paced: bool | None = None) -> list[Result]:
+    sinks = (only_sink,) if only_sink else ("streamview", "print") if quick else SINKS
+    runs = [(t, p) for t, p in RUNS if (only_tokens is None or t == only_tokens)
+            and (only_paced is None or p == only_paced)]
     LOAD.append(os.getloadavg()[0])
     results: list[Result] = []
     try:
-        with lab_in_chromium("browser-bench-") as (server, ctx):
+        with lab_in_chromium("browser-bench-", server_args=NO_RATE_LIMIT) as (server, ctx):
             for sink in sinks:
-                for tokens, paced in RUNS:
+                for tokens, paced in runs:
                     if sink in QUADRATIC and tokens > 5000:
                         continue  # see QUADRATIC
                     # a fresh notebook (and kernel) per run: nothing of the last run on the heap
                     page = ctx.new_page()
-                    nb = Notebook(server, page, f"bench_{sink}_{tokens}_{int(paced)}.ipynb", cells_for(1)).open()
-                    nb.run_all()
-                    nb.wait_idle()
                     # a full-resend sink re-renders the whole answer on every update: its page may
                     # take minutes to catch up (unpaced, ~2,000 updates of up to 18 KB at 5k tokens)
                     slow = sink in QUADRATIC
+                    t0 = time.monotonic()
                     try:
+                        nb = Notebook(server, page, f"bench_{sink}_{tokens}_{int(paced)}.ipynb", cells_for(1)).open()
+                        nb.run_all()
+                        nb.wait_idle()
                         r = measure(nb, 1, sink, tokens, paced, final_timeout_s=FINAL_S[slow],
                                     idle_timeout_s=IDLE_S[slow])
                     except Exception as e:  # noqa: BLE001 - a sink that never finishes is a result too
-                        print(sink, tokens, paced, "did not finish:", e, flush=True)
-                        failed.append((sink, tokens, paced, str(e).splitlines()[0][:80]))
+                        why = str(e).splitlines()[0][:300].replace("|", "/")
+                        print(sink, tokens, paced, f"did not finish in {time.monotonic() - t0:.0f} s:", why, flush=True)
+                        failed.append((sink, tokens, paced, f"{time.monotonic() - t0:.0f} s: {why}"))
                     else:
                         print(r, flush=True)
                         results.append(r)
-                    page.close()
-                    server.shutdown_kernels()
+                    finally:
+                        page.close()
+                        server.shutdown_kernels()
     finally:
         LOAD.append(os.getloadavg()[0])
     return results
@@ -188,7 +198,7 @@ def write(results: list[Result], adversarial: list[tuple[str, float, float, str]
                      f"| {_fmt(r.longest_frame_ms)} | {own} |")
     for sink, tokens, paced, why in failed:
         answer = f"{tokens // 1000}k tokens, " + ("paced 20 ms/delta (prose)" if paced else "unpaced (Markdown)")
-        lines.append(f"| {SINK_LABELS[sink]} | {answer} | did not finish ({why}) | | | | | | | |")
+        lines.append(f"| {SINK_LABELS[sink]} | {answer} | did not finish in {why} |" + " |" * 7)
     lines += [
         "",
         ("- *main thread*: CDP `TaskDuration` from the cell's start until the page settled (no DOM change for 1.5 s), "
@@ -245,7 +255,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="StreamView and print only")
     ap.add_argument("--adversarial-only", action="store_true")
+    ap.add_argument("--sink", choices=SINKS, help="this sink only (a debugging run: nothing written)")
+    ap.add_argument("--tokens", type=int, choices=sorted({t for t, _ in RUNS}), help="this answer size only")
+    ap.add_argument("--paced", action=argparse.BooleanOptionalAction, default=None, help="paced runs only / unpaced only")
     args = ap.parse_args()
+    if args.sink or args.tokens or args.paced is not None:
+        for r in run_browser(args.quick, args.sink, args.tokens, args.paced):
+            print(r)
+        print("did not finish:", failed)
+        return
     results = [] if args.adversarial_only else run_browser(args.quick)
     adversarial = run_adversarial()
     out = write(results, adversarial)
