@@ -4,14 +4,18 @@ For each sink (StreamView, ``display(Markdown)`` updates, ``HTML.value +=``, ``p
 one cell streams an answer while the page is measured (tests/browser/_costs.py says
 how): paced at 20 ms a delta (5k tokens of prose: DOM lag), and unpaced (5k and 50k
 tokens of the offline server's long Markdown: main-thread time, last delta to final, JS
-heap growth after GC, long tasks and the longest frame). A sink that has not settled
-60 s after its cell ended is reported as such.
+heap growth after GC, long tasks and the longest frame). Every wait is bounded: a run
+whose cell has not ended on the page in time (4 min, 5 for a full-resend sink) is a row
+saying so and why; a sink that has not settled 60 s (5 min) after its cell ended is
+reported as not final. The server runs with jupyter_server's iopub rate limits off, so
+each row is the cost of showing the whole answer.
 
 A second table: the static record and the live view rendering 1 MB adversarial answers
 (issue 13): the record in this process (``_static.render_markdown``), the live view in
 Chromium on its own (view.js with a fake model, as tests/browser/test_view_unit.py).
 
     python bench/browser_bench.py [--quick]      # --quick: StreamView and print only
+    python bench/browser_bench.py --sink print --tokens 50000 --no-paced   # one row, printed only
 
 Writes bench/results/browser.md.
 """
@@ -224,6 +228,11 @@ def write(results: list[Result], adversarial: list[tuple[str, float, float, str]
         f"{IDLE_S[True] // 60} min for the cell and {FINAL_S[True] // 60} min for the page to settle. At 50k tokens every "
         "update would resend the whole answer: ~3.6 GB through iopub, above jupyter_server's rate limits, and "
         "minutes of page time."),
+        ("- The Jupyter server runs with its iopub rate limits off (`ZMQChannelsWebsocketConnection."
+         "iopub_msg_rate_limit=0`, `iopub_data_rate_limit=0`): with the defaults (1,000 messages/s, 10 MB/s over 3 s) "
+         "it drops most of `print`'s 50k-token output (~20,000 messages) and the page shows only part of it (and, "
+         "seen here, may never see the cell end). StreamView's ~30 updates/s stay far below them. A row *did not "
+         "finish* when the page had not shown the cell's end in time; it says what the page and the server showed."),
         ("- Each run opens a fresh notebook: the first StreamView on a page also loads its libraries (marked, DOMPurify, "
         "Temml, highlight.js), which shows in its heap growth."),
         f"- Machine: {platform.machine()}, Python {platform.python_version()}, {_load_note()}",

@@ -282,7 +282,7 @@ def measure(nb: Any, cell: int, sink: str, tokens: int, paced: bool, *, settle_s
                                    return {mut: r.mut, long: r.long, maxFrame: r.maxFrame, lastMut: r.lastMut, loaf: r.loaf}; }""")
     try:
         timeline = json.loads(nb.execute("import json; print(json.dumps(T))", timeout=60_000))
-    except Exception as e:  # noqa: BLE001 - the page's kernel connection may be stuck: say so
+    except Exception as e:  # the page's kernel connection may be stuck: say so
         raise DidNotFinish(f"the kernel's timeline could not be read ({str(e).splitlines()[0][:80]}; "
                            f"{_page_state(nb, cell)})") from e
     # clear the output (and close a widget) before measuring what stays on the heap
