@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 from _lab import lab_in_chromium
 
 from tests._chromium import CHROMIUM_ARGS, require_chromium
-from tests.browser._costs import SINK_LABELS, SINKS, Result, cells_for, measure
+from tests.browser._costs import CONTROLS, SINK_LABELS, SINKS, Result, cells_for, measure
 from tests.browser._helpers import Notebook
 
 RUNS = [(5000, True), (5000, False), (50000, False)]
@@ -264,7 +264,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="StreamView and print only")
     ap.add_argument("--adversarial-only", action="store_true")
-    ap.add_argument("--sink", choices=SINKS, help="this sink only (a debugging run: nothing written)")
+    ap.add_argument("--sink", choices=SINKS + CONTROLS, help="this sink (or control) only: printed, nothing written")
     ap.add_argument("--tokens", type=int, choices=sorted({t for t, _ in RUNS}), help="this answer size only")
     ap.add_argument("--paced", action=argparse.BooleanOptionalAction, default=None, help="paced runs only / unpaced only")
     args = ap.parse_args()

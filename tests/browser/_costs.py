@@ -31,7 +31,15 @@ DELTA_CHARS = 9
 CHARS_PER_TOKEN = 3.6
 
 SINKS = ("streamview", "markdown", "html", "print")
+CONTROLS = ("record-html", "record-html-cv")
+"""Not sinks but controls (``--sink`` of bench/browser_bench.py only): what JupyterLab costs
+for the finished answer's record alone, ``display(HTML(record))`` of the record StreamView
+builds for the same answer (the cell ends after it; its deltas are stamped as they are
+taken, undisplayed); ``-cv`` adds ``content-visibility: auto`` to the record's blocks (the
+page skips laying out the off-screen ones)."""
 SINK_LABELS = {
+    "record-html": "control: `display(HTML(record))` of the same answer",
+    "record-html-cv": "control: the same, blocks `content-visibility: auto`",
     "streamview": "**StreamView**",
     "markdown": "`display(display_id=True)` + `update(Markdown(acc))`",
     "html": "`HTML.value += delta`",
@@ -105,6 +113,21 @@ for d in parts:
     if PACE: time.sleep(PACE)
     stamp(d)
     w.value += d""",
+    "record-html": """\
+from IPython.display import HTML
+def events():
+    for e in raw_events([{'type': 'text', 'text': TEXT}], size=DELTA):
+        if e.type == 'content_block_delta':
+            stamp(e.delta.text)
+        yield e
+view = StreamView()
+view.consume(events())
+view.wait(timeout=600)
+REC = view._repr_mimebundle_()[0]['text/html']
+if CV:
+    REC = REC.replace('</style>', '.claude-widgets-streamview .cw-md>:is(p,h1,h2,h3,h4,h5,h6,pre,table)'
+                      '{content-visibility:auto;contain-intrinsic-size:auto 1.6em}</style>', 1)
+display(HTML(REC))""",
     "print": """\
 for d in parts:
     if PACE: time.sleep(PACE)
@@ -250,13 +273,15 @@ def measure(nb: Any, cell: int, sink: str, tokens: int, paced: bool, *, settle_s
     page = nb.page
     n_chars = int(tokens * CHARS_PER_TOKEN)
     text = f"prose({n_chars})" if paced else f"markdown({tokens})"
-    code = _CELL.format(text=text, delta=DELTA_CHARS, pace=0.02 if paced else 0, body=_BODIES[sink])
+    body = _BODIES[sink.removesuffix("-cv")].replace("if CV:", f"if {sink.endswith('-cv')}:")
+    code = _CELL.format(text=text, delta=DELTA_CHARS, pace=0.02 if paced else 0, body=body)
     cdp = page.context.new_cdp_session(page)
     cdp.send("Performance.enable")
     cdp.send("HeapProfiler.enable")
+    # the forced GC first: it is a task of its own (~200 ms for JupyterLab's heap), not the run's
+    heap0 = _heap(cdp)
     page.evaluate(_INSTALL_JS, [nb.panel, cell])
     page.evaluate(f"() => {{ window.__cwCost.sample = {'true' if paced else 'false'}; }}")
-    heap0 = _heap(cdp)
     busy0 = _metrics(cdp)["TaskDuration"]
     # the cell's code, set in the editor and run as a reader would; the command's promise
     # (settled when the page sees the cell end) is not awaited: the wait below is bounded
