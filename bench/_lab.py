@@ -8,7 +8,7 @@ both down even when a run fails.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,12 +18,13 @@ from tests.browser.conftest import JupyterServer, _start_server, _stop_server
 
 
 @contextmanager
-def lab_in_chromium(prefix: str) -> Iterator[tuple[JupyterServer, Any]]:
-    """A JupyterLab server in a temporary root and a persistent Chromium context (1280×1000) on it."""
+def lab_in_chromium(prefix: str, server_args: Sequence[str] = ()) -> Iterator[tuple[JupyterServer, Any]]:
+    """A JupyterLab server (with ``server_args`` added to its command line) in a temporary root,
+    and a persistent Chromium context (1280×1000) on it."""
     from playwright.sync_api import sync_playwright
 
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
-    server = _start_server("lab", tmp)
+    server = _start_server("lab", tmp, server_args)
     try:
         with sync_playwright() as p:
             ctx = p.chromium.launch_persistent_context(

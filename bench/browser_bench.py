@@ -4,14 +4,18 @@ For each sink (StreamView, ``display(Markdown)`` updates, ``HTML.value +=``, ``p
 one cell streams an answer while the page is measured (tests/browser/_costs.py says
 how): paced at 20 ms a delta (5k tokens of prose: DOM lag), and unpaced (5k and 50k
 tokens of the offline server's long Markdown: main-thread time, last delta to final, JS
-heap growth after GC, long tasks and the longest frame). A sink that has not settled
-60 s after its cell ended is reported as such.
+heap growth after GC, long tasks and the longest frame). Every wait is bounded: a run
+whose cell has not ended on the page in time (4 min, 5 for a full-resend sink) is a row
+saying so and why; a sink that has not settled 60 s (5 min) after its cell ended is
+reported as not final. The server runs with jupyter_server's iopub rate limits off, so
+each row is the cost of showing the whole answer.
 
 A second table: the static record and the live view rendering 1 MB adversarial answers
 (issue 13): the record in this process (``_static.render_markdown``), the live view in
 Chromium on its own (view.js with a fake model, as tests/browser/test_view_unit.py).
 
     python bench/browser_bench.py [--quick]      # --quick: StreamView and print only
+    python bench/browser_bench.py --sink print --tokens 50000 --no-paced   # one row, printed only
 
 Writes bench/results/browser.md.
 """
@@ -32,7 +36,7 @@ sys.path.insert(0, str(REPO))
 from _lab import lab_in_chromium
 
 from tests._chromium import CHROMIUM_ARGS, require_chromium
-from tests.browser._costs import SINK_LABELS, SINKS, Result, cells_for, measure
+from tests.browser._costs import CONTROLS, SINK_LABELS, SINKS, Result, cells_for, measure
 from tests.browser._helpers import Notebook
 
 RUNS = [(5000, True), (5000, False), (50000, False)]
@@ -42,6 +46,11 @@ QUADRATIC = ("markdown", "html")
 # How long a run may take: the cell to end (idle), then the page to settle (final)
 IDLE_S = {False: 240, True: 300}  # a full-resend sink that has not ended in 5 min is reported as such
 FINAL_S = {False: 60, True: 300}
+# jupyter_server drops a cell's iopub messages above 1,000 a second (or 10 MB/s) over 3 s:
+# `print` at 50k tokens (~20,000 messages) and the full-resend sinks' updates would reach
+# the page only in part. Off here, so every sink's row is the cost of showing all of it.
+NO_RATE_LIMIT = ("--ZMQChannelsWebsocketConnection.iopub_msg_rate_limit=0",
+                 "--ZMQChannelsWebsocketConnection.iopub_data_rate_limit=0")
 RECORD_BOUND_MS = 10_000
 LIVE_BOUND_MS = 30_000
 MB = 1_000_000
@@ -83,36 +92,41 @@ failed: list[tuple[str, int, bool, str]] = []
 LOAD: list[float] = []  # the machine's 1-minute load average at the start and the end of the browser runs
 
 
-def run_browser(quick: bool) -> list[Result]:
-
-    sinks = ("streamview", "print") if quick else SINKS
+def run_browser(quick: bool, only_sink: str | None = None, only_tokens: int | None = None,
+                only_paced: bool | None = None) -> list[Result]:
+    sinks = (only_sink,) if only_sink else ("streamview", "print") if quick else SINKS
+    runs = [(t, p) for t, p in RUNS if (only_tokens is None or t == only_tokens)
+            and (only_paced is None or p == only_paced)]
     LOAD.append(os.getloadavg()[0])
     results: list[Result] = []
     try:
-        with lab_in_chromium("browser-bench-") as (server, ctx):
+        with lab_in_chromium("browser-bench-", server_args=NO_RATE_LIMIT) as (server, ctx):
             for sink in sinks:
-                for tokens, paced in RUNS:
+                for tokens, paced in runs:
                     if sink in QUADRATIC and tokens > 5000:
                         continue  # see QUADRATIC
                     # a fresh notebook (and kernel) per run: nothing of the last run on the heap
                     page = ctx.new_page()
-                    nb = Notebook(server, page, f"bench_{sink}_{tokens}_{int(paced)}.ipynb", cells_for(1)).open()
-                    nb.run_all()
-                    nb.wait_idle()
                     # a full-resend sink re-renders the whole answer on every update: its page may
                     # take minutes to catch up (unpaced, ~2,000 updates of up to 18 KB at 5k tokens)
                     slow = sink in QUADRATIC
+                    t0 = time.monotonic()
                     try:
+                        nb = Notebook(server, page, f"bench_{sink}_{tokens}_{int(paced)}.ipynb", cells_for(1)).open()
+                        nb.run_all()
+                        nb.wait_idle()
                         r = measure(nb, 1, sink, tokens, paced, final_timeout_s=FINAL_S[slow],
                                     idle_timeout_s=IDLE_S[slow])
                     except Exception as e:  # noqa: BLE001 - a sink that never finishes is a result too
-                        print(sink, tokens, paced, "did not finish:", e, flush=True)
-                        failed.append((sink, tokens, paced, str(e).splitlines()[0][:80]))
+                        why = str(e).splitlines()[0][:300].replace("|", "/")
+                        print(sink, tokens, paced, f"did not finish in {time.monotonic() - t0:.0f} s:", why, flush=True)
+                        failed.append((sink, tokens, paced, f"{time.monotonic() - t0:.0f} s: {why}"))
                     else:
                         print(r, flush=True)
                         results.append(r)
-                    page.close()
-                    server.shutdown_kernels()
+                    finally:
+                        page.close()
+                        server.shutdown_kernels()
     finally:
         LOAD.append(os.getloadavg()[0])
     return results
@@ -188,7 +202,7 @@ def write(results: list[Result], adversarial: list[tuple[str, float, float, str]
                      f"| {_fmt(r.longest_frame_ms)} | {own} |")
     for sink, tokens, paced, why in failed:
         answer = f"{tokens // 1000}k tokens, " + ("paced 20 ms/delta (prose)" if paced else "unpaced (Markdown)")
-        lines.append(f"| {SINK_LABELS[sink]} | {answer} | did not finish ({why}) | | | | | | | |")
+        lines.append(f"| {SINK_LABELS[sink]} | {answer} | did not finish in {why} |" + " |" * 7)
     lines += [
         "",
         ("- *main thread*: CDP `TaskDuration` from the cell's start until the page settled (no DOM change for 1.5 s), "
@@ -214,6 +228,11 @@ def write(results: list[Result], adversarial: list[tuple[str, float, float, str]
         f"{IDLE_S[True] // 60} min for the cell and {FINAL_S[True] // 60} min for the page to settle. At 50k tokens every "
         "update would resend the whole answer: ~3.6 GB through iopub, above jupyter_server's rate limits, and "
         "minutes of page time."),
+        ("- The Jupyter server runs with its iopub rate limits off (`ZMQChannelsWebsocketConnection."
+         "iopub_msg_rate_limit=0`, `iopub_data_rate_limit=0`): with the defaults (1,000 messages/s, 10 MB/s over 3 s) "
+         "it drops most of `print`'s 50k-token output (~20,000 messages) and the page shows only part of it (and, "
+         "seen here, may never see the cell end). StreamView's ~30 updates/s stay far below them. A row *did not "
+         "finish* when the page had not shown the cell's end in time; it says what the page and the server showed."),
         ("- Each run opens a fresh notebook: the first StreamView on a page also loads its libraries (marked, DOMPurify, "
         "Temml, highlight.js), which shows in its heap growth."),
         f"- Machine: {platform.machine()}, Python {platform.python_version()}, {_load_note()}",
@@ -245,7 +264,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="StreamView and print only")
     ap.add_argument("--adversarial-only", action="store_true")
+    ap.add_argument("--sink", choices=SINKS + CONTROLS, help="this sink (or control) only: printed, nothing written")
+    ap.add_argument("--tokens", type=int, choices=sorted({t for t, _ in RUNS}), help="this answer size only")
+    ap.add_argument("--paced", action=argparse.BooleanOptionalAction, default=None, help="paced runs only / unpaced only")
     args = ap.parse_args()
+    if args.sink or args.tokens or args.paced is not None:
+        for r in run_browser(args.quick, args.sink, args.tokens, args.paced):
+            print(r)
+        print("did not finish:", failed)
+        return
     results = [] if args.adversarial_only else run_browser(args.quick)
     adversarial = run_adversarial()
     out = write(results, adversarial)

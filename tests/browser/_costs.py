@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +31,15 @@ DELTA_CHARS = 9
 CHARS_PER_TOKEN = 3.6
 
 SINKS = ("streamview", "markdown", "html", "print")
+CONTROLS = ("record-html", "record-html-cv")
+"""Not sinks but controls (``--sink`` of bench/browser_bench.py only): what JupyterLab costs
+for the finished answer's record alone, ``display(HTML(record))`` of the record StreamView
+builds for the same answer (the cell ends after it; its deltas are stamped as they are
+taken, undisplayed); ``-cv`` adds ``content-visibility: auto`` to the record's blocks (the
+page skips laying out the off-screen ones)."""
 SINK_LABELS = {
+    "record-html": "control: `display(HTML(record))` of the same answer",
+    "record-html-cv": "control: the same, blocks `content-visibility: auto`",
     "streamview": "**StreamView**",
     "markdown": "`display(display_id=True)` + `update(Markdown(acc))`",
     "html": "`HTML.value += delta`",
@@ -106,6 +113,21 @@ for d in parts:
     if PACE: time.sleep(PACE)
     stamp(d)
     w.value += d""",
+    "record-html": """\
+from IPython.display import HTML
+def events():
+    for e in raw_events([{'type': 'text', 'text': TEXT}], size=DELTA):
+        if e.type == 'content_block_delta':
+            stamp(e.delta.text)
+        yield e
+view = StreamView()
+view.consume(events())
+view.wait(timeout=600)
+REC = view._repr_mimebundle_()[0]['text/html']
+if CV:
+    REC = REC.replace('</style>', '.claude-widgets-streamview .cw-md>:is(p,h1,h2,h3,h4,h5,h6,pre,table)'
+                      '{content-visibility:auto;contain-intrinsic-size:auto 1.6em}</style>', 1)
+display(HTML(REC))""",
     "print": """\
 for d in parts:
     if PACE: time.sleep(PACE)
@@ -188,43 +210,106 @@ def _percentile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, round(q * (len(values) - 1)))]
 
 
+class DidNotFinish(Exception):
+    """A run that could not be measured within its limits; the message says which wait ran out and what the page showed."""
+
+
+_RATE_LIMITED = ("IOPub message rate exceeded", "IOPub data rate exceeded")
+"""What jupyter_server writes into a cell's output when it starts dropping the cell's iopub messages."""
+
+_IDLE_JS = """() => {
+    const w = window.jupyterapp.shell.currentWidget;
+    const k = w.sessionContext.session.kernel;
+    const busy = [...w.node.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'));
+    return k.status === 'idle' && !busy;
+}"""
+
+_STATE_JS = """([panel, cell]) => {
+    const w = window.jupyterapp.shell.currentWidget;
+    const out = document.querySelectorAll(panel + ' .jp-Cell')[cell].querySelector('.jp-OutputArea');
+    const prompt = document.querySelectorAll(panel + ' .jp-Cell')[cell].querySelector('.jp-InputPrompt');
+    return {prompt: prompt ? prompt.textContent.trim() : '', kernel: w.sessionContext.session.kernel.status,
+            run: window.__cwRun, chars: out.textContent.length, quietMs: Date.now() - window.__cwCost.lastMut,
+            rateLimited: out.textContent.includes('IOPub message rate exceeded') || out.textContent.includes('IOPub data rate exceeded')};
+}"""
+
+
+def _bounded_wait(page: Any, js: str, arg: Any, timeout_s: float) -> bool:
+    """Whether ``js(arg)`` became truthy within ``timeout_s``: polled by Playwright, whose timeout
+    fires however busy the page is (a ``page.evaluate`` has no timeout at all)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(js, arg=arg, polling=200, timeout=timeout_s * 1000)
+    except PlaywrightTimeout:
+        return False
+    return True
+
+
+def _page_state(nb: Any, cell: int) -> str:
+    """What the page and the server show of a run that ran out of time (for the report)."""
+    if not _bounded_wait(nb.page, "() => true", None, 30):
+        return "the page did not answer in 30 s"
+    st = nb.page.evaluate(_STATE_JS, [nb.panel, cell])
+    try:
+        server = ", ".join(k["execution_state"] for k in nb.server.api("GET", "kernels"))
+    except OSError as e:
+        server = f"unknown ({e})"
+    limited = "; jupyter_server's iopub rate limit dropped part of the output" if st["rateLimited"] else ""
+    return (f"page: prompt {st['prompt'] or '(none)'}, kernel {st['kernel']}, run-cell {st['run']}, "
+            f"{st['chars']:,} characters shown, last change {st['quietMs'] / 1000:.0f} s ago; server: kernel {server}"
+            + limited)
+
+
 def measure(nb: Any, cell: int, sink: str, tokens: int, paced: bool, *, settle_s: float = 1.5,
             final_timeout_s: float = 120.0, idle_timeout_s: float = 720.0) -> Result:
-    """Run ``sink`` in cell ``cell`` of the open notebook ``nb`` (whose cell 0 ran ``SETUP``)."""
+    """Run ``sink`` in cell ``cell`` of the open notebook ``nb`` (whose cell 0 ran ``SETUP``).
+
+    Every wait is bounded: a cell that has not ended (as the page shows it) within
+    ``idle_timeout_s`` raises :class:`DidNotFinish`, and so does output that jupyter_server's
+    iopub rate limit cut short (the page did not show it all); a page that has not settled
+    ``final_timeout_s`` after that is measured as not final (``last_delta_to_final_ms`` None).
+    """
     page = nb.page
     n_chars = int(tokens * CHARS_PER_TOKEN)
     text = f"prose({n_chars})" if paced else f"markdown({tokens})"
-    code = _CELL.format(text=text, delta=DELTA_CHARS, pace=0.02 if paced else 0, body=_BODIES[sink])
+    body = _BODIES[sink.removesuffix("-cv")].replace("if CV:", f"if {sink.endswith('-cv')}:")
+    code = _CELL.format(text=text, delta=DELTA_CHARS, pace=0.02 if paced else 0, body=body)
     cdp = page.context.new_cdp_session(page)
     cdp.send("Performance.enable")
     cdp.send("HeapProfiler.enable")
+    # the forced GC first: it is a task of its own (~200 ms for JupyterLab's heap), not the run's
+    heap0 = _heap(cdp)
     page.evaluate(_INSTALL_JS, [nb.panel, cell])
     page.evaluate(f"() => {{ window.__cwCost.sample = {'true' if paced else 'false'}; }}")
-    heap0 = _heap(cdp)
     busy0 = _metrics(cdp)["TaskDuration"]
-    # the cell's code, set in the editor and run as a reader would
+    # the cell's code, set in the editor and run as a reader would; the command's promise
+    # (settled when the page sees the cell end) is not awaited: the wait below is bounded
     page.evaluate("""([cell, code]) => {
         const nbw = window.jupyterapp.shell.currentWidget.content;
         nbw.widgets[cell].model.sharedModel.setSource(code);
         nbw.activeCellIndex = cell;
-        return window.jupyterapp.commands.execute('notebook:run-cell');
+        window.__cwRun = 'pending';
+        window.jupyterapp.commands.execute('notebook:run-cell').then(
+            () => { window.__cwRun = 'settled'; }, (e) => { window.__cwRun = 'failed: ' + e; });
     }""", [cell, code])
-    nb.wait_idle(timeout=idle_timeout_s * 1000)
+    if not _bounded_wait(page, _IDLE_JS, None, idle_timeout_s):
+        raise DidNotFinish(f"the cell had not ended after {idle_timeout_s:g} s ({_page_state(nb, cell)})")
     # final: no DOM change for settle_s (or give up after final_timeout_s)
-    deadline = time.monotonic() + final_timeout_s
-    while True:
-        quiet = page.evaluate("() => Date.now() - window.__cwCost.lastMut")
-        if quiet >= settle_s * 1000:
-            final = True
-            break
-        if time.monotonic() > deadline:
-            final = False
-            break
-        time.sleep(0.2)
+    final = _bounded_wait(page, "(ms) => Date.now() - window.__cwCost.lastMut >= ms", settle_s * 1000,
+                          final_timeout_s)
+    out_text = page.evaluate("([panel, cell]) => document.querySelectorAll(panel + ' .jp-Cell')[cell]"
+                             ".querySelector('.jp-OutputArea').textContent", [nb.panel, cell])
+    if any(m in out_text for m in _RATE_LIMITED):
+        raise DidNotFinish("jupyter_server's iopub rate limit dropped part of the output (the page did not get it all)")
     busy1 = _metrics(cdp)["TaskDuration"]
     rec = page.evaluate("""() => { const r = window.__cwCost; r.stop = true; r.obs.disconnect(); r.po.disconnect(); r.lo.disconnect();
                                    return {mut: r.mut, long: r.long, maxFrame: r.maxFrame, lastMut: r.lastMut, loaf: r.loaf}; }""")
-    timeline = json.loads(nb.execute("import json; print(json.dumps(T))"))
+    try:
+        timeline = json.loads(nb.execute("import json; print(json.dumps(T))", timeout=60_000))
+    except Exception as e:  # the page's kernel connection may be stuck: say so
+        raise DidNotFinish(f"the kernel's timeline could not be read ({str(e).splitlines()[0][:80]}; "
+                           f"{_page_state(nb, cell)})") from e
     # clear the output (and close a widget) before measuring what stays on the heap
     heap1 = _heap(cdp)
     cdp.detach()

@@ -24,7 +24,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,7 +91,7 @@ class JupyterServer:
         return name
 
 
-def _start_server(kind: str, tmp: Path) -> JupyterServer:
+def _start_server(kind: str, tmp: Path, extra_args: Sequence[str] = ()) -> JupyterServer:
     root = tmp / "root"
     root.mkdir(parents=True)
     settings = tmp / "lab-settings"
@@ -119,6 +119,7 @@ def _start_server(kind: str, tmp: Path) -> JupyterServer:
         f"--{app}.expose_app_in_browser=True",
         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.extension_manager=readonly",
+        *extra_args,
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")

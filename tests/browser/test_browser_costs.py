@@ -10,7 +10,10 @@ most 10x (+50 %) the page's time).
 Not bounded here: JupyterLab's own tasks, e.g. the one that swaps the finished view for
 its static record (parsing, laying out and, for the table of contents, sanitising the
 whole answer's HTML: one task, ~200-300 ms at 50k tokens), measured by
-bench/browser_bench.py and stated in bench/results/browser.md.
+bench/browser_bench.py and stated in bench/results/browser.md. JupyterLab takes as long
+for that record on its own (``browser_bench.py --sink record-html --tokens 50000
+--no-paced``: the page's longest task 233-265 ms), so no page-level bound of 100 ms can
+hold for a saved answer of that size.
 """
 
 from __future__ import annotations
