@@ -70,6 +70,11 @@ _MAY_OPEN = frozenset(" \t>-+*0123456789")
 """The characters a line's container prefix (``_PREFIX``) or its indentation can start with."""
 _MAY_FENCE = frozenset(" \t`~")
 _PUNCT = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_PAIR_AFTER = MAX_NESTING
+"""Emphasis is paired only when it could matter: while a paragraph holds at most this many
+delimiter characters, no pair in it can be deeper than ``MAX_NESTING`` (each run opens one
+level at most), so its lines wait unpaired; past it, they are paired, then the rest as
+they come."""
 
 
 def _columns(ws: str) -> int:
@@ -134,11 +139,8 @@ def too_deep(text: str) -> str | None:
     """
     fence: tuple[str, int, int, int] | None = None  # (char, length, quotes, content indent)
     open_runs = 0
-    # Emphasis is paired only when it could matter: while a paragraph holds at most
-    # MAX_NESTING delimiter characters, no pair in it can be deeper (each run opens one
-    # level at most), and its lines just wait in `pending`; past that, they are paired.
-    bound, exact = 0, False
-    pending: list[tuple[str, int]] = []
+    delimiters = 0  # the paragraph's delimiter characters so far, counted up to _PAIR_AFTER + 1
+    pending: list[tuple[str, int]] = []  # its lines with delimiters, not paired yet
     for line in text.split("\n"):
         # Most lines start with a letter: no container marker, no indentation, no fence, and
         # the regexes would only confirm it (the record is made before view.wait() returns).
@@ -165,21 +167,22 @@ def too_deep(text: str) -> str | None:
             quotes, pos = _quotes(line, MAX_NESTING + 1)
             indent = _columns(line[pos:start]) if depth > quotes else 0
             fence, open_runs = (m.group(1)[0], len(m.group(1)), quotes, indent), 0
-            bound, exact = 0, False
+            delimiters = 0
             pending.clear()
             continue
         if not content.strip(" \t\r\f\v"):
             open_runs = 0  # a blank line ends the paragraph
-            bound, exact = 0, False
+            delimiters = 0
             pending.clear()
             continue
         if "*" in content or "_" in content or "~" in content:  # else no delimiter run: nothing changes
-            if not exact:
-                bound += content.count("*") + content.count("_") + content.count("~")
+            if delimiters <= _PAIR_AFTER:
+                delimiters += content.count("*") + content.count("_") + content.count("~")
                 pending.append((line, start))
-                if bound <= MAX_NESTING:
+                if delimiters <= _PAIR_AFTER:
                     continue
-                exact, open_runs = True, 0  # pair the paragraph's lines so far, then the rest as they come
+                # pair the paragraph's lines so far (open_runs is still 0: nothing was paired), then
+                # the rest as they come
                 for held, held_start in pending[:-1]:
                     open_runs, deepest = _emphasis(held, held_start, open_runs)
                     if deepest > MAX_NESTING:
