@@ -414,8 +414,12 @@ class _Answer:
             return "".join(blocks[i].text() for i in sorted(blocks) if blocks[i].kind == "text")
 
     def snapshot(self) -> bytes:
-        """The compressed full state; call under ``lock`` after ``take_ops``."""
-        self._drain()
+        """The compressed full state; call under ``lock`` after ``take_ops``.
+
+        Not drained: deltas held since ``take_ops`` go in the next ops, so the snapshot is
+        exactly the state the ops taken so far lead to (``seq``), and the next append starts
+        at its end.
+        """
         blocks = [self.blocks[i].to_json() for i in sorted(self.blocks)]
         raw = json.dumps({"seq": self.seq, "blocks": blocks}, ensure_ascii=False, separators=(",", ":"),
                          default=_json_default)

@@ -7,8 +7,10 @@ lost or reordered, and a held delta must still get a flush.
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
+import zlib
 from typing import Any
 
 from claude_widgets._answer import _Answer
@@ -103,3 +105,26 @@ def test_readers_see_held_deltas() -> None:
     assert not a._held
     message = a.message()
     assert message is not None and message.content[0].text == "hello world"  # type: ignore[union-attr]
+
+
+def test_the_snapshot_is_what_the_taken_ops_lead_to() -> None:
+    """A delta held while the flusher holds the lock between ``take_ops`` and ``snapshot``
+    (``_sync_snapshot``) goes in the next ops, not in the snapshot: the browser applies an
+    append only at its block's end, so a snapshot ahead of the ops made the next append a
+    "lost message" and cost a resync."""
+    a = _Answer()
+    a.feed(_delta(0, "ab"))
+    fed = threading.Thread(target=a.feed, args=(_delta(0, "cd"),))
+    with a.lock:
+        _, ops = a.take_ops()
+        fed.start()  # holds "cd", then waits for the lock to mark the answer dirty
+        while not a._held:
+            pass
+        snap = json.loads(zlib.decompress(a.snapshot()))
+    fed.join()
+    texts = {0: snap["blocks"][0]["text"]}
+    assert texts[0] == "ab"
+    with a.lock:
+        _, ops = a.take_ops()
+    _replay(ops, texts)  # checks each append's offset against the snapshot's text
+    assert texts[0] == "abcd" == a.text()
