@@ -217,20 +217,13 @@ class DidNotFinish(Exception):
 _RATE_LIMITED = ("IOPub message rate exceeded", "IOPub data rate exceeded")
 """What jupyter_server writes into a cell's output when it starts dropping the cell's iopub messages."""
 
-_IDLE_JS = """() => {
-    const w = window.jupyterapp.shell.currentWidget;
-    const k = w.sessionContext.session.kernel;
-    const busy = [...w.node.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'));
-    return k.status === 'idle' && !busy;
-}"""
-
-_STATE_JS = """([panel, cell]) => {
+_STATE_JS = """([panel, cell, limited]) => {
     const w = window.jupyterapp.shell.currentWidget;
     const out = document.querySelectorAll(panel + ' .jp-Cell')[cell].querySelector('.jp-OutputArea');
     const prompt = document.querySelectorAll(panel + ' .jp-Cell')[cell].querySelector('.jp-InputPrompt');
     return {prompt: prompt ? prompt.textContent.trim() : '', kernel: w.sessionContext.session.kernel.status,
             run: window.__cwRun, chars: out.textContent.length, quietMs: Date.now() - window.__cwCost.lastMut,
-            rateLimited: out.textContent.includes('IOPub message rate exceeded') || out.textContent.includes('IOPub data rate exceeded')};
+            rateLimited: limited.some(m => out.textContent.includes(m))};
 }"""
 
 
@@ -250,7 +243,7 @@ def _page_state(nb: Any, cell: int) -> str:
     """What the page and the server show of a run that ran out of time (for the report)."""
     if not _bounded_wait(nb.page, "() => true", None, 30):
         return "the page did not answer in 30 s"
-    st = nb.page.evaluate(_STATE_JS, [nb.panel, cell])
+    st = nb.page.evaluate(_STATE_JS, [nb.panel, cell, list(_RATE_LIMITED)])
     try:
         server = ", ".join(k["execution_state"] for k in nb.server.api("GET", "kernels"))
     except OSError as e:
@@ -270,6 +263,8 @@ def measure(nb: Any, cell: int, sink: str, tokens: int, paced: bool, *, settle_s
     iopub rate limit cut short (the page did not show it all); a page that has not settled
     ``final_timeout_s`` after that is measured as not final (``last_delta_to_final_ms`` None).
     """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     page = nb.page
     n_chars = int(tokens * CHARS_PER_TOKEN)
     text = f"prose({n_chars})" if paced else f"markdown({tokens})"
@@ -293,8 +288,10 @@ def measure(nb: Any, cell: int, sink: str, tokens: int, paced: bool, *, settle_s
         window.jupyterapp.commands.execute('notebook:run-cell').then(
             () => { window.__cwRun = 'settled'; }, (e) => { window.__cwRun = 'failed: ' + e; });
     }""", [cell, code])
-    if not _bounded_wait(page, _IDLE_JS, None, idle_timeout_s):
-        raise DidNotFinish(f"the cell had not ended after {idle_timeout_s:g} s ({_page_state(nb, cell)})")
+    try:
+        nb.wait_idle(timeout=idle_timeout_s * 1000)  # polled by Playwright: bounded however busy the page is
+    except PlaywrightTimeout:
+        raise DidNotFinish(f"the cell had not ended after {idle_timeout_s:g} s ({_page_state(nb, cell)})") from None
     # final: no DOM change for settle_s (or give up after final_timeout_s)
     final = _bounded_wait(page, "(ms) => Date.now() - window.__cwCost.lastMut >= ms", settle_s * 1000,
                           final_timeout_s)
