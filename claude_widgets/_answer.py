@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
+from ._sources import cite_info
 from ._static import record_html
 
 if TYPE_CHECKING:
@@ -88,6 +89,8 @@ class _Block:
                  "input": self.input, "done": self.done}
         if self.is_error:
             block["is_error"] = True
+        if self.citations:
+            block["citations"] = [cite_info(c) for c in self.citations]
         return block
 
 
@@ -385,7 +388,9 @@ class _Answer:
         if d.type == "signature_delta":
             b.signature = d.signature
         elif d.type == "citations_delta":
-            b.citations.append(d.citation)
+            with self.lock:
+                b.citations.append(d.citation)
+                self._queue(["cite", i, cite_info(d.citation)])
 
     # ---- reading the state
     def nchars(self) -> int:

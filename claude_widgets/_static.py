@@ -32,6 +32,7 @@ from ._esm import CSS_PATH
 from ._mathcode import MATHML_ATTRIBUTES, MATHML_TAGS, highlight, math_html
 from ._mdguard import MAX_NESTING, too_deep, too_long
 from ._record_css import prune
+from ._sources import cite_info, marks_html, run_source, sources_html, strip_marks
 
 STATE_LABELS = {"done": "Done", "stopped": "Stopped", "error": "Error"}
 
@@ -43,7 +44,7 @@ _ALLOWED_TAGS |= {"span", "div"} | MATHML_TAGS  # math (cw-math) and highlighted
 _ALLOWED_ATTRIBUTES = {
     "a": {"href", "title", "class"},
     "code": {"class"},
-    "ol": {"start"},
+    "ol": {"start", "class"},
     "span": {"class"},
     **{f"h{i}": {"class"} for i in range(1, 7)},
     "div": {"class"},
@@ -238,12 +239,31 @@ def _parsed(text: str) -> Any:
         return None
 
 
-def _block_html(b: Any, fallbacks: list[str]) -> str:
-    if b.kind == "text":
-        body, reason = render_markdown(b.text())
-        if reason:
-            fallbacks.append(reason)
-        return _el("div", "cw-block cw-text cw-md jp-RenderedHTMLCommon" + (" cw-plain" if reason else ""), body)
+def _text_html(src: str, fallbacks: list[str]) -> str:
+    body, reason = render_markdown(src)
+    if reason:
+        fallbacks.append(reason)
+        body = strip_marks(body)
+    else:
+        body = marks_html(body)
+    return _el("div", "cw-block cw-text cw-md jp-RenderedHTMLCommon" + (" cw-plain" if reason else ""), body)
+
+
+def _run_html(run: list[Any], start: int, fallbacks: list[str]) -> str:
+    """Adjacent text blocks as one text, with their citations (``_sources``); one block
+    without citations as it is."""
+    cites = [b.citations for b in run]
+    if len(run) == 1 and not cites[0]:
+        return _text_html(run[0].text(), fallbacks)
+    src = run_source([b.text() for b in run], cites, [b.done for b in run], start)
+    out = _text_html(src, fallbacks)
+    infos = [cite_info(c) for cs in cites for c in cs]
+    if infos:
+        out += _el("div", "cw-block cw-sources", str(_cleaner().clean(sources_html(infos, start))))
+    return out
+
+
+def _block_html(b: Any) -> str:
     if b.kind in ("thinking", "redacted_thinking"):
         redacted = b.kind == "redacted_thinking"
         text = "" if redacted else b.text()
@@ -297,7 +317,20 @@ def record_html(blocks: list[Any], status: Mapping[str, Any]) -> str:
     mark = "≈" if status.get("output_tokens_estimated") else ""  # an estimate after Stop: say so
     tokens = f"in {input_tokens} · out {mark}{output_tokens} tokens" if input_tokens or output_tokens else ""
     fallbacks: list[str] = []
-    blocks_html = "".join(_block_html(b, fallbacks) for b in blocks)
+    parts: list[str] = []
+    run: list[Any] = []
+    cited = 0  # citations before the run
+    for b in [*blocks, None]:
+        if b is not None and b.kind == "text":
+            run.append(b)
+            continue
+        if run:
+            parts.append(_run_html(run, cited, fallbacks))
+            cited += sum(len(r.citations) for r in run)
+            run = []
+        if b is not None:
+            parts.append(_block_html(b))
+    blocks_html = "".join(parts)
     info = "".join([
         _el("span", "cw-state", STATE_LABELS.get(state, state)),
         _el("span", "cw-fallback", fallback_label(len(fallbacks))) if fallbacks else "",

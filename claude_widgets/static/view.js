@@ -332,18 +332,130 @@ function makeMarkdown(markedMod, createDOMPurify, temml, hljs) {
     renderInline(src) {
       STATS.renderedChars += src.length;
       STATS.renders += 1;
-      return purify.sanitize(md.parseInline(src), config);
+      const frag = purify.sanitize(md.parseInline(src), config);
+      if (MARKS.test(src)) citeMarks(frag);
+      return frag;
     },
     /** tokens → sanitized DocumentFragment; `chars`: the source length, for the stats. */
     render(tokens, links, chars) {
       STATS.renderedChars += chars;
       STATS.renders += 1;
       tokens.links = links || tokens.links || Object.create(null);
-      const frag = purify.sanitize(md.parser(tokens), config);
+      const html = md.parser(tokens);
+      const frag = purify.sanitize(html, config);
+      if (MARKS.test(html)) citeMarks(frag);
       for (const pre of frag.querySelectorAll("pre")) pre.prepend(copyButton("Copy code"));
       return frag;
     },
   };
+}
+
+// ------------------------------------------------------------------ citations
+
+// A citation's mark in a run's text: one Private Use Area character, U+F000 + its index in
+// the answer (claude_widgets/_sources.py: why, and the record's side of the same rules).
+const MARK_BASE = 0xf000;
+const MARK_COUNT = 0x900;
+const MARKS = /[\uF000-\uF8FF]/;
+const MARKS_G = /[\uF000-\uF8FF]/g;
+const mark = (n) => (n < MARK_COUNT ? String.fromCharCode(MARK_BASE + n) : "");
+const stripMarks = (s) => s.replace(MARKS_G, "");
+
+/** Each mark in `root`'s text → <sup class="cw-cite">[n]</sup> (as _sources.py: marks_html). */
+function citeMarks(root) {
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const found = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) if (MARKS.test(n.data)) found.push(n);
+  for (const node of found) {
+    const parts = [];
+    let last = 0;
+    for (const m of node.data.matchAll(MARKS_G)) {
+      if (m.index > last) parts.push(node.data.slice(last, m.index));
+      parts.push(h("sup", "cw-cite", `[${m[0].charCodeAt(0) - MARK_BASE + 1}]`));
+      last = m.index + 1;
+    }
+    if (last < node.data.length) parts.push(node.data.slice(last));
+    node.replaceWith(...parts);
+  }
+}
+
+/**
+ * Adjacent text blocks, shown as one Markdown text (a TextItem reads it as its block):
+ * the API splits an answer into text blocks where citations start and end, often mid-
+ * sentence. Each done block is followed by its citations' marks; `text` only grows while
+ * the members do (a member changed otherwise bumps its rev: the run is rebuilt). `done`
+ * once the run can no longer grow: a block of another kind follows, or the answer ended.
+ */
+class TextRun {
+  constructor(members, start) {
+    this.type = "text";
+    this.start = start; // citations before the run, in the answer
+    this.members = members;
+    this.revs = members.map((m) => m.rev);
+    this.rev = 0;
+    this.text = "";
+    this.chars = 0; // the members' own characters (the text less its marks)
+    this.done = false;
+    this.citations = [];
+    this.sources = { type: "sources", run: this, rev: 0, text: "" };
+  }
+
+  fits(members, start) {
+    return start === this.start && members.length >= this.members.length
+      && this.members.every((m, k) => members[k] === m && m.rev === this.revs[k]);
+  }
+
+  sync(members, closed) {
+    this.members = members;
+    this.revs = members.map((m) => m.rev);
+    let text = "";
+    let chars = 0;
+    let n = this.start;
+    const cites = [];
+    for (const m of members) {
+      text += m.text.replace(MARKS_G, "\uFFFD");
+      chars += m.text.length;
+      if (m.done) for (let k = 0; k < m.citations.length; k++) text += mark(n + k);
+      n += m.citations.length;
+      cites.push(...m.citations);
+    }
+    this.text = text;
+    this.chars = chars;
+    this.citations = cites;
+    this.done = closed && members[members.length - 1].done;
+  }
+}
+
+/** The numbered sources of a run (the record: _sources.py sources_html, the same markup). */
+class SourcesItem {
+  constructor(view, seg) {
+    this.block = seg;
+    this.rev = seg.rev;
+    this.el = h("div", "cw-block cw-sources");
+    this.list = h("ol", "cw-sources-list");
+    this.el.append(this.list);
+    this.shown = 0;
+  }
+
+  update() {
+    const run = this.block.run;
+    this.list.start = run.start + 1;
+    for (const info of run.citations.slice(this.shown)) {
+      const li = h("li");
+      const href = info.url ? safeHref(info.url) : null;
+      const title = h(href ? "a" : "span", "cw-source-title", info.title || "");
+      if (href) {
+        title.href = href;
+        title.target = "_blank";
+        title.rel = "noopener noreferrer";
+      }
+      li.append(title);
+      if (info.where) li.append(h("span", "cw-source-where", info.where));
+      li.append(h("span", "cw-source-quote", info.quote || ""));
+      this.list.append(li);
+    }
+    this.shown = run.citations.length;
+  }
 }
 
 // ------------------------------------------------------------------ copying
@@ -405,6 +517,7 @@ function newBlock(b) {
     input: b.input ?? null,
     done: !!b.done,
     isError: !!b.is_error, // a tool_result that reports a failure
+    citations: Array.isArray(b.citations) ? b.citations : [], // display fields (_sources.py: cite_info)
     rev: 0, // bumped when the block changes other than by appending: views rebuild it
   };
 }
@@ -509,6 +622,14 @@ class Answer {
         b.input = input ?? null;
         return true;
       }
+      case "cite": {
+        const [, i, info] = op;
+        const b = blocks[i];
+        if (!b) return false;
+        b.citations.push(info || {});
+        if (b.done) b.rev++; // its marks are already placed: rebuild
+        return true;
+      }
       case "status": {
         const partial = op[1] || {};
         this.status = { ...this.status, ...partial };
@@ -563,8 +684,9 @@ class Answer {
       const o = old[i];
       const n = fresh[i];
       if (o.type !== n.type || o.name !== n.name || o.id !== n.id || !n.text.startsWith(o.text)) break;
-      if (o.done && (!n.done || n.text.length !== o.text.length)) o.rev++;
+      if (o.done && (!n.done || n.text.length !== o.text.length || n.citations.length !== o.citations.length)) o.rev++;
       o.text = n.text;
+      o.citations = n.citations;
       o.done = n.done;
       o.input = n.input;
       out.push(o);
@@ -949,7 +1071,7 @@ class TextItem {
   plainUpdate() {
     const text = this.block.text;
     if (text.length > this.plainShown) {
-      this.plainEl.append(text.slice(this.plainShown));
+      this.plainEl.append(stripMarks(text.slice(this.plainShown)));
       STATS.plainChars += text.length - this.plainShown;
       this.plainShown = text.length;
     }
@@ -1058,7 +1180,7 @@ class TextItem {
     if (!force && this.exact && add) {
       if (!this.lineReady) this.lineReady = LINE_READY.test(text.slice(text.lastIndexOf("\n", shownEnd - 1) + 1, shownEnd));
       const word = lastWord(text.slice(Math.max(this.committedLen, shownEnd - 200), shownEnd));
-      const sink = plainAppendable(word, add, this.pending, this.lineReady) && textSink(this.tail);
+      const sink = !MARKS.test(add) && plainAppendable(word, add, this.pending, this.lineReady) && textSink(this.tail);
       if (sink) {
         sink.append(add);
         this.shownLen += add.length;
@@ -1081,7 +1203,7 @@ class TextItem {
     if (!force && !this.affordable(2 * src.length)) {
       // over budget: show the new text as it is until a re-render is affordable
       const more = src.slice(this.shownLen);
-      (textSink(this.tail) || this.tail).append(more);
+      (textSink(this.tail) || this.tail).append(stripMarks(more));
       this.shownLen += more.length;
       this.exact = false;
       this.open = null;
@@ -1264,7 +1386,7 @@ class TextItem {
     const upTo = MAYBE_FENCE_CLOSE.test(text.slice(f.line)) ? f.line : text.length;
     if (upTo > f.shown) {
       const add = text.slice(f.shown, upTo);
-      f.code.append(add);
+      f.code.append(stripMarks(add));
       STATS.plainChars += add.length;
       f.shown = upTo;
     }
@@ -1427,6 +1549,7 @@ class ToolItem {
 }
 
 function makeItem(view, block) {
+  if (block.type === "sources") return new SourcesItem(view, block);
   if (block.type === "text") return new TextItem(view, block);
   if (block.type === "thinking" || block.type === "redacted_thinking") return new ThinkingItem(view, block);
   return new ToolItem(view, block);
@@ -1443,6 +1566,7 @@ class View {
     this.answer = answer;
     this.md = md;
     this.items = [];
+    this.runs = new Map(); // first block → its TextRun
     this.frame = 0;
     this.forceNext = false;
     this.ticker = 0;
@@ -1517,13 +1641,15 @@ class View {
     const a = this.answer;
     const blocks = a.blocks;
     this.deadline = performance.now() + budgetMs;
-    force ||= FINAL.has(a.status.state);
+    const final = FINAL.has(a.status.state);
+    force ||= final;
+    const segs = this.segments(blocks, final);
     let i = 0;
-    while (i < blocks.length && i < this.items.length && this.items[i].block === blocks[i]
-      && this.items[i].rev === blocks[i].rev) i++;
+    while (i < segs.length && i < this.items.length && this.items[i].block === segs[i]
+      && this.items[i].rev === segs[i].rev) i++;
     for (const gone of this.items.splice(i)) gone.el.remove();
-    for (; i < blocks.length; i++) {
-      const item = makeItem(this, blocks[i]);
+    for (; i < segs.length; i++) {
+      const item = makeItem(this, segs[i]);
       this.items.push(item);
       this.blocksEl.append(item.el);
     }
@@ -1532,7 +1658,7 @@ class View {
     for (const item of this.items) {
       item.update(force);
       this.behind ||= !!item.behind;
-      chars += item.block.text.length;
+      chars += item.block.chars ?? item.block.text.length;
     }
     this.chars = chars;
     this.root.dataset.cwBehind = this.behind ? "1" : "0";
@@ -1541,6 +1667,44 @@ class View {
     this.root.dataset.cwSeq = String(a.seq);
     this.root.dataset.cwRenderedChars = String(STATS.renderedChars);
     this.updateStatus();
+  }
+
+  /**
+   * What the items show: each block, but a run of adjacent text blocks as one TextRun
+   * (followed by its sources when it has citations); a lone text block without
+   * citations as itself, as before runs existed.
+   */
+  segments(blocks, final) {
+    const out = [];
+    let cited = 0;
+    for (let i = 0; i < blocks.length; i++) {
+      const b = blocks[i];
+      if (b.type !== "text") {
+        out.push(b);
+        continue;
+      }
+      let j = i + 1;
+      while (j < blocks.length && blocks[j].type === "text") j++;
+      const members = blocks.slice(i, j);
+      const cites = members.reduce((n, m) => n + m.citations.length, 0);
+      if (members.length === 1 && !cites) {
+        out.push(b);
+      } else {
+        let run = this.runs.get(b);
+        if (!run || !run.fits(members, cited)) {
+          const old = run;
+          run = new TextRun(members, cited);
+          run.rev = run.sources.rev = old ? old.rev + 1 : 0;
+          this.runs.set(b, run);
+        }
+        run.sync(members, j < blocks.length || final);
+        out.push(run);
+        if (cites) out.push(run.sources);
+      }
+      cited += cites;
+      i = j - 1;
+    }
+    return out;
   }
 
   updateStatus() {

@@ -137,3 +137,29 @@ def test_stream_view_keeps_the_citations(client: anthropic.Anthropic) -> None:
     data, _ = view._repr_mimebundle_()
     assert data["text/plain"] == "".join(b.text for b in created.content)
     assert "The grass is green." in data["text/html"]
+    # the record: one paragraph with the marks, the sources after it (live: tests/browser/test_citations_view.py)
+    html = data["text/html"]
+    assert "<p>According to “My Document”: The grass is green.<sup class=\"cw-cite\">[1]</sup> The sky is blue." \
+           "<sup class=\"cw-cite\">[2]</sup></p>" in html
+    assert html.count('<span class="cw-source-title">My Document</span>') == 2
+
+
+def test_record_of_a_cited_answer_keeps_model_text_and_plain_fallbacks_honest() -> None:
+    """The model's own mark characters are not citations; a plain-text fallback has no marks."""
+    from types import SimpleNamespace
+
+    from claude_widgets._static import record_html
+
+    def block(text: str, cites: int = 0, done: bool = True) -> SimpleNamespace:
+        c = {"type": "char_location", "cited_text": "q", "document_index": 0, "document_title": None}
+        return SimpleNamespace(kind="text", text=lambda: text, citations=[c] * cites, done=done)
+
+    status = {"state": "done", "stop_reason": "end_turn", "input_tokens": 1, "output_tokens": 1, "model": "m",
+              "error": None, "elapsed": 1.0}
+    html = record_html([block("Fake\uf005 mark. "), block("Cited.", 1)], status)
+    assert "Fake\ufffd mark. Cited.<sup class=\"cw-cite\">[1]</sup>" in html
+    assert '<span class="cw-source-title">Document 1</span>' in html
+    deep = "> " * 40 + "too deep"
+    html = record_html([block("Intro.\n\n"), block(deep, 2)], status)
+    assert "cw-plain" in html and "cw-cite" not in html.split("<style>")[0] + html.split("</style>")[1]
+    assert "\uf000" not in html and "\uf001" not in html

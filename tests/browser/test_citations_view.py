@@ -1,0 +1,130 @@
+"""Citations in StreamView: a cited answer reads as one text with numbered marks and its sources,
+live (view.js, fed the kernel's own ops) exactly as in its record (``_static``).
+
+The answer comes from the offline server through the real SDK (a plain-text document and a
+search result, both with citations enabled): text blocks split where citations start and
+end, a cited block's ``citations_delta`` before its text. The kernel's ``_Answer`` turns
+the events into ops, flushed after every event (the most incremental a view can get), and
+view.js in Chromium applies them.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import anthropic
+import pytest
+
+from claude_widgets import DEFAULT_MODEL
+from claude_widgets._answer import _Answer
+from claude_widgets.server import OfflineServer
+
+from .test_view_unit import _setup, unit  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.browser
+
+GRASS = "The grass is green. The sky is blue."
+SKY = "The sky is blue because air scatters blue light more than red."
+
+
+def _request(question: str, *, prefix: str = "") -> dict[str, Any]:
+    content = [
+        {"type": "document", "title": "My Document", "citations": {"enabled": True},
+         "source": {"type": "text", "media_type": "text/plain", "data": GRASS}},
+        {"type": "search_result", "source": "https://example.com/sky", "title": "Why the sky is blue",
+         "citations": {"enabled": True}, "content": [{"type": "text", "text": SKY}]},
+        {"type": "text", "text": question},
+    ]
+    return {"model": DEFAULT_MODEL, "max_tokens": 1024, "messages": [{"role": "user", "content": content}]}
+
+
+def _flushes(question: str) -> tuple[list[list[Any]], str, str]:
+    """The ops of each flush, the record's blocks (HTML) and the text, for a cited answer."""
+    with OfflineServer(delay_ms=0) as srv:
+        client = anthropic.Anthropic(base_url=srv.base_url, api_key="test-key", max_retries=0)
+        with client.messages.stream(**_request(question)) as s:
+            events = list(s)
+    a = _Answer()
+    flushes = []
+    for ev in events:
+        a.feed(ev)
+        with a.lock:
+            _, ops = a.take_ops()
+        if ops:
+            flushes.append(ops)
+    status = {"state": "done", "stop_reason": "end_turn", "input_tokens": 1, "output_tokens": 1,
+              "model": DEFAULT_MODEL, "error": None, "elapsed": 1.0}
+    record = a.record(status)
+    blocks = re.search(r'<div class="cw-blocks">(.*)</div></div></div>$', record, re.DOTALL)
+    assert blocks, record
+    return flushes, blocks[1], a.text()
+
+
+LIVE_JS = """async (flushes) => {
+    for (const ops of flushes) { h.ops(ops); await h.settle(); }
+    h.setStatus({state: "done"});
+    await h.settle();
+    const el = h.views[0].querySelector('.cw-blocks').cloneNode(true);
+    for (const w of el.querySelectorAll('.cw-committed, .cw-tail')) w.replaceWith(...w.childNodes);
+    for (const m of el.querySelectorAll('.cw-last')) {
+        m.classList.remove('cw-last');
+        if (!m.classList.length) m.removeAttribute('class');
+    }
+    for (const b of el.querySelectorAll('.cw-copy')) b.remove();
+    return {html: el.innerHTML, text: el.textContent, chars: h.views[0].querySelector('.cw-root').dataset.cwTextChars};
+}"""
+
+
+def _norm(html: str) -> str:
+    html = re.sub(r"\s+", " ", html)
+    html = re.sub(r" ?(<[^>]+>) ?", r"\1", html)
+    # attribute order differs between nh3 and the DOM serialiser: compare sorted attributes
+    return re.sub(r"<(\w+)((?: [\w-]+=\"[^\"]*\")+)>",
+                  lambda m: "<" + m[1] + "".join(sorted(re.findall(r' [\w-]+="[^"]*"', m[2]))) + ">", html).strip()
+
+
+@pytest.mark.parametrize("question", ["What color is the grass and sky?", "Why is the sky blue?"])
+def test_cited_answer_live_as_in_its_record(unit: Any, question: str) -> None:  # noqa: F811
+    flushes, record, text = _flushes(question)
+    assert any(op[0] == "cite" for ops in flushes for op in ops), "the answer should be cited"
+    _setup(unit)
+    live = unit.evaluate(LIVE_JS, flushes)
+    assert _norm(live["html"]) == _norm(record)
+    assert int(live["chars"]) == len(text)  # the marks are not the answer's characters
+
+
+def test_one_sentence_one_paragraph_with_marks_and_sources(unit: Any) -> None:  # noqa: F811
+    flushes, _, _ = _flushes("What color is the grass and sky?")
+    _setup(unit)
+    live = unit.evaluate(LIVE_JS, flushes)
+    assert live["html"].count("<p>") == 1, live["html"]  # one flow, not a paragraph per block
+    assert "According to “My Document”: The grass is green.[1] The sky is blue.[2]" in live["text"]
+    sources = unit.evaluate("""() => [...document.querySelectorAll('.cw-sources-list > li')].map(
+        (li) => [li.querySelector('.cw-source-title').textContent, li.querySelector('.cw-source-quote').textContent])""")
+    assert sources == [["My Document", "The grass is green."], ["My Document", "The sky is blue."]]
+
+
+def test_a_search_result_source_links_to_its_page(unit: Any) -> None:  # noqa: F811
+    flushes, record, _ = _flushes("Why is the sky blue?")
+    _setup(unit)
+    unit.evaluate(LIVE_JS, flushes)
+    link = unit.evaluate("""() => { const a = document.querySelector('.cw-sources a.cw-source-title');
+        return a && [a.textContent, a.getAttribute('href'), a.target, a.rel]; }""")
+    assert link == ["Why the sky is blue", "https://example.com/sky", "_blank", "noopener noreferrer"]
+    assert 'href="https://example.com/sky"' in record
+
+
+def test_marks_in_the_model_text_are_not_citations(unit: Any) -> None:  # noqa: F811
+    """A model that writes the marks' own characters gets U+FFFD, never a fake [n]."""
+    fake = "Trust me\uf003 and\uf000"
+    _setup(unit)
+    live = unit.evaluate("""async (fake) => {
+        h.ops([["start", 0, {type: "text"}], ["append", 0, 0, "Intro. "], ["stop", 0, null],
+               ["start", 1, {type: "text"}], ["cite", 1, {title: "Doc", url: null, where: "", quote: "q"}],
+               ["append", 1, 0, fake], ["stop", 1, null]]);
+        h.setStatus({state: "done"});
+        await h.settle();
+        return h.views[0].querySelector('.cw-text').textContent;
+    }""", fake)
+    assert live.strip() == "Intro. Trust me\ufffd and\ufffd[1]"
