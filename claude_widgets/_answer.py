@@ -65,8 +65,8 @@ class _Pacer:
 
 
 class _Block:
-    __slots__ = ("citations", "done", "id", "input", "is_error", "kind", "n16", "name", "parts", "signature",
-                 "start")
+    __slots__ = ("citations", "done", "format", "id", "input", "is_error", "kind", "n16", "name", "parts",
+                 "signature", "start")
 
     def __init__(self, kind: str, name: str | None, id: str | None, start: Any) -> None:
         self.kind = kind  # protocol type: text, thinking, redacted_thinking, tool_use, tool_result
@@ -80,6 +80,7 @@ class _Block:
         self.citations: list[Any] = []
         self.signature: str | None = None
         self.is_error = False
+        self.format: str | None = None  # "json": a text block that is a structured output (not Markdown)
 
     def text(self) -> str:
         return "".join(self.parts)
@@ -91,6 +92,8 @@ class _Block:
             block["is_error"] = True
         if self.citations:
             block["citations"] = [cite_info(c) for c in self.citations]
+        if self.format:
+            block["format"] = self.format
         return block
 
 
@@ -154,6 +157,8 @@ class _Answer:
         self.retry_pending = False
         self.started = False  # saw a first event (state connecting → streaming)
         self.reset_pending = False  # a reset happened: the view re-syncs its snapshot
+        self.text_format = "markdown"
+        """``json`` when the request asks for structured output: its text blocks are JSON."""
 
     # ---- hot path
     def feed(self, ev: Any) -> bool | None:
@@ -278,6 +283,8 @@ class _Answer:
         info: dict[str, Any] = {"type": b.kind, "name": b.name, "id": b.id}
         if is_error:
             info["is_error"] = True
+        if b.kind == "text" and self.text_format == "json":
+            b.format = info["format"] = "json"
         self._queue(["start", i, info])
         return b
 

@@ -271,6 +271,7 @@ class Chat:
     def stream(self, prompt: str, *, key: str | None = None, view: Any = None, display: bool = True,
                resume: bool | None = None, **overrides: Any) -> Any:
         """Start a turn in the background and return its StreamView at once."""
+        from ._stream import text_format_of
         from ._view import StreamView
 
         if not prompt or not prompt.strip():
@@ -280,7 +281,7 @@ class Chat:
             events = _TurnEvents(self, _Turn(key, -1, prompt), self._request(overrides), after,
                                  self.resume if resume is None else resume)
             self._last = events
-        view = view if view is not None else StreamView()
+        view = view if view is not None else StreamView(text_format=text_format_of(events.request))
         events.turn.view = view
         from ._present import start
 

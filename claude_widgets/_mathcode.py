@@ -96,12 +96,19 @@ _SCOPES = {
 }
 
 
+# Where a language's lexer uses a type for something highlight.js names differently: JSON's
+# keys are Name.Tag for Pygments, "attr" for highlight.js (its json grammar).
+_LANG_SCOPES = {"json": {"Name.Tag": "hljs-attr"}}
+
+
 @cache
-def _scope(ttype: Any) -> str | None:
+def _scope(ttype: Any, lang: str = "") -> str | None:
     """highlight.js's class for a Pygments token type (types are singletons: cached per type)."""
     t = ttype
+    own = _LANG_SCOPES.get(lang, {})
     while t is not None and len(t):
-        scope = _SCOPES.get(".".join(t))
+        name = ".".join(t)
+        scope = own.get(name) or _SCOPES.get(name)
         if scope:
             return scope
         t = t.parent
@@ -122,7 +129,8 @@ def _lexer(name: str) -> Any:
 def highlight(code: str, lang: str) -> str | None:
     """``code`` as escaped HTML with highlight.js's span classes, or None (a language Pygments
     does not know: the code stays plain, as highlight.js leaves one it does not know)."""
-    lexer = _lexer(lang.lower())
+    lang = lang.lower()
+    lexer = _lexer(lang)
     if lexer is None:
         return None
     out: list[str] = []
@@ -135,7 +143,7 @@ def highlight(code: str, lang: str) -> str | None:
         run.clear()
 
     for ttype, value in lexer.get_tokens(code):
-        s = _scope(ttype)
+        s = _scope(ttype, lang)
         if s != scope and run:
             flush()
         scope = s

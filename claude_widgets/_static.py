@@ -263,7 +263,30 @@ def _run_html(run: list[Any], start: int, fallbacks: list[str]) -> str:
     return out
 
 
+def json_text(text: str, done: bool) -> str:
+    """A structured output as shown once final: pretty-printed when complete and valid (as
+    view.js: ``JSON.stringify(JSON.parse(text), null, 2)``), else as it came."""
+    if done:
+        try:
+            return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+        except ValueError:
+            pass
+    return text
+
+
+def _json_html(b: Any) -> str:
+    """A structured output's text block: JSON code, highlighted, never read as Markdown."""
+    text = json_text(b.text(), b.done)
+    body = highlight(text, "json")
+    code = (f'<code class="hljs language-json">{body}' if body is not None
+            else f'<code class="language-json">{_esc(text)}')
+    end = "" if text.endswith("\n") or not text else "\n"  # as view.js's code renderer
+    return _el("div", "cw-block cw-text cw-md cw-json jp-RenderedHTMLCommon", f"<pre>{code}{end}</code></pre>\n")
+
+
 def _block_html(b: Any) -> str:
+    if getattr(b, "format", None) == "json":
+        return _json_html(b)
     if b.kind in ("thinking", "redacted_thinking"):
         redacted = b.kind == "redacted_thinking"
         text = "" if redacted else b.text()
@@ -321,7 +344,7 @@ def record_html(blocks: list[Any], status: Mapping[str, Any]) -> str:
     run: list[Any] = []
     cited = 0  # citations before the run
     for b in [*blocks, None]:
-        if b is not None and b.kind == "text":
+        if b is not None and b.kind == "text" and getattr(b, "format", None) != "json":
             run.append(b)
             continue
         if run:

@@ -69,13 +69,19 @@ class StreamView(anywidget.AnyWidget):
     status = traitlets.Dict().tag(sync=True)
     _code = traitlets.Instance(ViewCode, allow_none=True).tag(sync=True, **widget_serialization)
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, text_format: str = "markdown", **kwargs: Any) -> None:
+        """``text_format="json"``: the answer's text is a structured output (the request's
+        ``output_config.format`` or the SDK's ``output_format``; ``stream()`` and ``Chat`` tell
+        it from the request): shown as JSON code, not read as Markdown."""
+        if text_format not in ("markdown", "json"):
+            raise ValueError(f"text_format must be 'markdown' or 'json', not {text_format!r}")
         kwargs.setdefault("status", _status("idle"))
         kwargs.setdefault("_code", view_code())
         self._owns_layout = "layout" not in kwargs  # closed with the view when it retires
         kwargs.setdefault("layout", LeanLayout())
         super().__init__(**kwargs)
         self._answer = _Answer()
+        self._answer.text_format = text_format
         self._send_lock = threading.RLock()
         self._wake = threading.Event()
         self._halt = threading.Event()
@@ -121,6 +127,11 @@ class StreamView(anywidget.AnyWidget):
     @property
     def error(self) -> BaseException | None:
         return self._error
+
+    @property
+    def text_format(self) -> str:
+        """``markdown``, or ``json`` for a structured output (see ``__init__``)."""
+        return self._answer.text_format
 
     @property
     def superseded(self) -> bool:
@@ -430,6 +441,9 @@ class StreamView(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Close the widget; a stream still running is stopped first."""
+        if "_done" not in self.__dict__:  # __init__ raised (a bad argument): nothing was started
+            super().close()
+            return
         self.stop()
         code = self._code
         super().close()

@@ -518,6 +518,7 @@ function newBlock(b) {
     done: !!b.done,
     isError: !!b.is_error, // a tool_result that reports a failure
     citations: Array.isArray(b.citations) ? b.citations : [], // display fields (_sources.py: cite_info)
+    format: b.format || null, // "json": a structured output's text (JsonItem), not Markdown
     rev: 0, // bumped when the block changes other than by appending: views rebuild it
   };
 }
@@ -1548,8 +1549,54 @@ class ToolItem {
   }
 }
 
+/**
+ * A structured output's text block (the request asked for JSON: `format` "json"). Its text
+ * grows as code, as it came; once final it is pretty-printed when complete and valid, and
+ * highlighted (the record: _static.py `_json_html`, the same markup). Never read as
+ * Markdown: a "*" or "[x](…)" in a JSON string is just text.
+ */
+class JsonItem {
+  constructor(view, block) {
+    this.view = view;
+    this.block = block;
+    this.rev = block.rev;
+    this.el = h("div", "cw-block cw-text cw-md cw-json jp-RenderedHTMLCommon");
+    this.code = h("code", "language-json");
+    const pre = h("pre");
+    pre.append(this.code);
+    this.el.append(pre);
+    this.shown = 0;
+    this.finalLen = -1; // the text length the final form was made for
+  }
+
+  update() {
+    const b = this.block;
+    if (b.done || FINAL.has(this.view.answer.status.state)) {
+      if (this.finalLen === b.text.length) return;
+      this.finalLen = b.text.length;
+      let text = b.text;
+      if (b.done) {
+        try {
+          text = JSON.stringify(JSON.parse(b.text), null, 2);
+        } catch {
+          text = b.text;
+        }
+      }
+      const md = this.view.md;
+      if (md) this.el.replaceChildren(md.render([{ type: "code", raw: text, lang: "json", text }], null, text.length));
+      else this.code.textContent = text;
+      return;
+    }
+    if (b.text.length > this.shown) {
+      this.code.append(b.text.slice(this.shown)); // a text node: never HTML
+      this.shown = b.text.length;
+    }
+  }
+}
+
 function makeItem(view, block) {
   if (block.type === "sources") return new SourcesItem(view, block);
+  if (block.format === "json") return new JsonItem(view, block);
   if (block.type === "text") return new TextItem(view, block);
   if (block.type === "thinking" || block.type === "redacted_thinking") return new ThinkingItem(view, block);
   return new ToolItem(view, block);
@@ -1679,12 +1726,12 @@ class View {
     let cited = 0;
     for (let i = 0; i < blocks.length; i++) {
       const b = blocks[i];
-      if (b.type !== "text") {
+      if (b.type !== "text" || b.format) {
         out.push(b);
         continue;
       }
       let j = i + 1;
-      while (j < blocks.length && blocks[j].type === "text") j++;
+      while (j < blocks.length && blocks[j].type === "text" && !blocks[j].format) j++;
       const members = blocks.slice(i, j);
       const cites = members.reduce((n, m) => n + m.citations.length, 0);
       if (members.length === 1 && !cites) {

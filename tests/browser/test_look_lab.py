@@ -54,23 +54,30 @@ CITED = ("view = stream(client, model=MODEL, max_tokens=1024, messages=[{'role':
          "{'type': 'text', 'text': 'What color are the grass and the sky, and why is the sky blue?'}]}]" + KEEP + ")")
 
 
-@pytest.mark.parametrize("answer", ["markdown-tour", "citations"])
+# a structured output: JSON text, shown as JSON code
+STRUCTURED = ("view = stream(client, model=MODEL, max_tokens=1024, messages=[{'role': 'user', 'content': 'An order'}], "
+              "output_config={'format': {'type': 'json_schema', 'schema': {'type': 'object', 'properties': {"
+              "'product': {'type': 'string'}, 'tags': {'type': 'array', 'items': {'type': 'string'}}}, "
+              "'required': ['product', 'tags'], 'additionalProperties': False}}}" + KEEP + ")")
+
+
+@pytest.mark.parametrize("answer", ["markdown-tour", "citations", "structured"])
 def test_record_lays_out_as_the_live_view(lab_notebook: Any, answer: str) -> None:
-    cell = stream_cell(scenario=answer, extra=KEEP) if answer != "citations" else CITED
+    cell = {"citations": CITED, "structured": STRUCTURED}.get(answer) or stream_cell(scenario=answer, extra=KEEP)
     nb = lab_notebook([setup_cell(delay_ms=5), cell, LIVE_AGAIN])
     nb.run_all()
     nb.wait_idle()
     nb.page.wait_for_selector(f"{nb.panel} .jp-Cell >> nth=1 >> .cw-record")
     nb.page.wait_for_function("""(panel) => {
         const r = document.querySelectorAll(panel + ' .jp-Cell')[2].querySelector('.cw-root');
-        return r && r.dataset.cwState === 'done' && r.querySelector('table, .cw-sources');
+        return r && r.dataset.cwState === 'done' && r.querySelector('table, .cw-sources, .cw-json .hljs');
     }""", arg=nb.panel)
     record = nb.page.evaluate(BOXES_JS, [nb.panel, 1, STYLES])
     live = nb.page.evaluate(BOXES_JS, [nb.panel, 2, STYLES])
     # the status line: state, model, tokens, elapsed time and rate, in both
     names = lambda boxes: [b["cls"] for b in boxes if b["cls"].startswith("cw-") and b["tag"] == "span"]
     assert names(record) == names(live)
-    assert {"cw-elapsed", "cw-rate"} <= set(names(record)) or answer == "citations"  # too short for a rate
+    assert {"cw-elapsed", "cw-rate"} <= set(names(record)) or answer != "markdown-tour"  # too short for a rate
     # (the two highlighters split code into tokens differently: the code block's box counts)
     skip = lambda b: b["cls"] in ("cw-committed", "cw-tail") or b["cls"].startswith("hljs-")
     record_blocks = [b for b in record if not skip(b)]

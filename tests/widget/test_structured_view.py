@@ -1,0 +1,71 @@
+"""Structured outputs in StreamView: the answer's text is JSON, shown as JSON code, never as Markdown.
+
+``output_config.format`` (or the SDK's ``output_format``) makes the API answer JSON text
+(platform.claude.com/docs/en/build-with-claude/structured-outputs); read as Markdown, a
+``*`` or ``[x](…)`` inside a JSON string would become emphasis or a link. Through the
+real SDK against the offline server; the live side is tests/browser/test_structured_view.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import anthropic
+import pydantic
+import pytest
+
+import claude_widgets
+from claude_widgets import DEFAULT_MODEL, StreamView
+
+SCHEMA = {"type": "object", "properties": {"product": {"type": "string"}, "quantity": {"type": "integer"}},
+          "required": ["product", "quantity"], "additionalProperties": False}
+
+
+class Order(pydantic.BaseModel):
+    product: str
+    quantity: int
+
+
+def _kwargs(**extra: Any) -> dict[str, Any]:
+    return {"model": DEFAULT_MODEL, "max_tokens": 1024,
+            "messages": [{"role": "user", "content": "Order 3 *Acme* anvils, see [the shop](javascript:alert(1))"}],
+            **extra}
+
+
+def _blocks(html: str) -> str:
+    m = re.search(r'<div class="cw-blocks">(.*)</div></div></div>$', html, re.DOTALL)
+    assert m, html
+    return m[1]
+
+
+@pytest.mark.parametrize("how", ["output_config", "output_format"])
+def test_a_structured_output_is_json_code_in_the_record(client: anthropic.Anthropic, how: str) -> None:
+    extra = ({"output_config": {"format": {"type": "json_schema", "schema": SCHEMA}}} if how == "output_config"
+             else {"output_format": Order})
+    view = claude_widgets.stream(client, display=False, **_kwargs(**extra))
+    message = view.wait(timeout=30)
+    assert message is not None and view.text_format == "json"
+    value = json.loads(view.text)
+    data, _ = view._repr_mimebundle_()
+    assert data["text/plain"] == view.text  # the text as it came
+    blocks = _blocks(data["text/html"])
+    assert blocks.startswith('<div class="cw-block cw-text cw-md cw-json jp-RenderedHTMLCommon"><pre>'
+                             '<code class="hljs language-json">')
+    shown = re.sub(r"<[^>]+>", "", blocks)
+    assert json.loads(shown.replace("&quot;", '"').replace("&amp;", "&")) == value
+    assert shown.startswith("{\n  ")  # pretty-printed
+    assert "<em>" not in blocks and "<a " not in blocks and "<p>" not in blocks
+
+
+def test_a_plain_request_stays_markdown(client: anthropic.Anthropic) -> None:
+    view = claude_widgets.stream(client, display=False, **_kwargs())
+    view.wait(timeout=30)
+    assert view.text_format == "markdown"
+    assert "cw-json" not in view._repr_mimebundle_()[0]["text/html"]
+
+
+def test_text_format_is_checked() -> None:
+    with pytest.raises(ValueError, match="text_format"):
+        StreamView(text_format="yaml")
