@@ -97,6 +97,30 @@ class _Block:
         return block
 
 
+MAX_SHOWN = 2000
+"""Characters of one string of a server tool's result that the view shows (and saves)."""
+
+
+def _shown(value: Any) -> Any:
+    """A server tool's result (web search, web fetch, code execution…) as the view shows it.
+
+    Why cut: it is input for the model, not the answer, and it can be large and opaque: a
+    web search brings ~10 results each with kilobytes of ``encrypted_content`` (only the API
+    can read it), a web fetch the whole page. Shown and saved whole, one search made a
+    notebook's record tens of kilobytes of base64. Opaque ``encrypted_*`` strings are
+    replaced by their length, other strings cut at ``MAX_SHOWN`` characters, both saying
+    so; the ``Message`` keeps them whole (``message()`` rebuilds the block from the SDK's).
+    """
+    if isinstance(value, dict):
+        return {k: f"[opaque: {len(v):,} characters]" if k.startswith("encrypted_") and isinstance(v, str)
+                else _shown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    if isinstance(value, str) and len(value) > MAX_SHOWN:
+        return f"{value[:MAX_SHOWN]}… [{len(value) - MAX_SHOWN:,} more characters]"
+    return value
+
+
 def _block_kind(block_type: str) -> str:
     if block_type in ("text", "thinking", "redacted_thinking", "tool_result"):
         return block_type
@@ -313,7 +337,7 @@ class _Answer:
                         data = cb.to_dict()
                         data.pop("type", None)
                         data.pop("tool_use_id", None)
-                        b.input = data
+                        b.input = _shown(data)
         elif t == "content_block_stop":
             with self.lock:
                 stopped = self.blocks.get(ev.index)
