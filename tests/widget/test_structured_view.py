@@ -69,3 +69,13 @@ def test_a_plain_request_stays_markdown(client: anthropic.Anthropic) -> None:
 def test_text_format_is_checked() -> None:
     with pytest.raises(ValueError, match="text_format"):
         StreamView(text_format="yaml")
+
+
+def test_a_chat_turn_that_asks_for_json_shows_json(client: anthropic.Anthropic) -> None:
+    chat = claude_widgets.Chat(client, output_config={"format": {"type": "json_schema", "schema": SCHEMA}})
+    view = chat.stream("Order 3 anvils", display=False)
+    view.wait(timeout=30)
+    assert view.text_format == "json" and json.loads(view.text)["quantity"] == 3
+    plain = claude_widgets.Chat(client).stream("hello", display=False)
+    plain.wait(timeout=30)
+    assert plain.text_format == "markdown"
