@@ -67,3 +67,13 @@ def test_line_magic_streams_live(ipython: pexpect.spawn) -> None:
     waited, shown = _stream_and_time(ipython, "%claude Write a haiku about streaming", "Tokens", r"In \[4\]: ")
     assert waited > 0.15
     assert shown.count("the answer takes shape.") == 1 and "[streaming" not in shown
+
+
+def test_a_cited_answer_reads_as_one_text_with_its_sources(ipython: pexpect.spawn) -> None:
+    doc = ("{'type': 'document', 'title': 'My Document', 'citations': {'enabled': True}, 'source': "
+           "{'type': 'text', 'media_type': 'text/plain', 'data': 'The grass is green. The sky is blue.'}}")
+    line = (f"view = cw.stream(client, model=cw.DEFAULT_MODEL, max_tokens=300, messages=[{{'role': 'user', "
+            f"'content': [{doc}, {{'type': 'text', 'text': 'What color is the grass and sky?'}}]}}])")
+    _, shown = _stream_and_time(ipython, line, "According", r"In \[3\]: ")
+    assert "According to “My Document”: The grass is green.[1] The sky is blue.[2]\r\n" in shown
+    assert "Sources:\r\n  [1] My Document: “The grass is green.”\r\n  [2] My Document: “The sky is blue.”" in shown
