@@ -12,8 +12,10 @@ import json
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
+
+from anthropic import NotGiven
 
 from ._sources import cite_info
 from ._static import record_html
@@ -27,6 +29,22 @@ MAX_DELAY = 0.05
 """An op is sent no later than this after it was queued (best effort: thread wake-up)."""
 _DERIVED = frozenset({"text", "thinking", "input_json", "citation", "signature"})
 """Events a ``MessageStream`` adds after each raw delta: the raw delta already told us."""
+
+def text_format_of(request: Mapping[str, Any]) -> str:
+    """``json`` when a request asks for structured output, else ``markdown``.
+
+    The API's ``output_config.format`` (``{"type": "json_schema", ...}``, the only type it
+    accepts) or the SDK's ``output_format`` (a type it turns into that schema, and parses
+    the text with): the answer's text is then JSON (platform.claude.com/docs/en/build-with-claude/structured-outputs).
+    """
+    fmt = request.get("output_format")
+    if fmt is not None and not isinstance(fmt, NotGiven):
+        return "json"
+    config = request.get("output_config")
+    if isinstance(config, Mapping) and isinstance(config.get("format"), Mapping):
+        return "json" if config["format"].get("type") == "json_schema" else "markdown"
+    return "markdown"
+
 
 # --------------------------------------------------------------------------- pacing
 

@@ -271,7 +271,7 @@ class Chat:
     def stream(self, prompt: str, *, key: str | None = None, view: Any = None, display: bool = True,
                resume: bool | None = None, **overrides: Any) -> Any:
         """Start a turn in the background and return its StreamView at once."""
-        from ._stream import text_format_of
+        from ._answer import text_format_of
         from ._view import StreamView
 
         if not prompt or not prompt.strip():

@@ -73,6 +73,7 @@ import httpx2
 from anthropic.types import Message
 from typing_extensions import Self
 
+from ._answer import text_format_of
 from ._backoff import StreamEndedEarly, classify, full_jitter
 from ._catalogue import accepts_prefill
 from ._events import RetryEvent
@@ -233,7 +234,12 @@ class _Core:
         self.history = messages[:-1] if own is not None else messages
         ends_odd = bool(messages and isinstance(messages[-1], Mapping) and messages[-1].get("role") == "assistant"
                         and own is None)  # an assistant turn that is not text: nothing can follow it
-        self.strategy = ("restart" if ends_odd else
+        # A structured output cannot be continued: constrained decoding makes every answer
+        # one whole document valid for the schema, so a continuation would start a second
+        # document after the partial first (invalid JSON), and a prefilled partial document
+        # is not a start the schema's grammar is resumed from. It is asked for again whole.
+        structured = text_format_of(kwargs) == "json"
+        self.strategy = ("restart" if ends_odd or structured else
                          "prefill" if _accepts_prefill(kwargs.get("model")) and not _thinking_on(kwargs)
                          else "continuation")
         self.count_baseline: Any = None

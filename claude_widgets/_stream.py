@@ -8,11 +8,9 @@ the cell: the view shows "connecting", then the answer or the error.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
 from typing import Any
 
-from anthropic import NotGiven
-
+from ._answer import text_format_of
 from ._present import start
 from ._view import StreamView
 
@@ -57,22 +55,6 @@ def stream(client: Any, *, view: StreamView | None = None, display: bool = True,
             source.close()  # never awaited: silence the warning
         raise
     return view
-
-
-def text_format_of(request: Mapping[str, Any]) -> str:
-    """``json`` when a request asks for structured output, else ``markdown``.
-
-    The API's ``output_config.format`` (``{"type": "json_schema", ...}``, the only type it
-    accepts) or the SDK's ``output_format`` (a type it turns into that schema, and parses
-    the text with): the answer's text is then JSON (platform.claude.com/docs/en/build-with-claude/structured-outputs).
-    """
-    fmt = request.get("output_format")
-    if fmt is not None and not isinstance(fmt, NotGiven):
-        return "json"
-    config = request.get("output_config")
-    if isinstance(config, Mapping) and isinstance(config.get("format"), Mapping):
-        return "json" if config["format"].get("type") == "json_schema" else "markdown"
-    return "markdown"
 
 
 def _is_async_client(client: Any) -> bool:
