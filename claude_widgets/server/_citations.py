@@ -29,10 +29,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._answer import Answer, Block
-from ._request import MessagesRequest
+
+if TYPE_CHECKING:  # _request asks this module whether citations were requested
+    from ._request import MessagesRequest
 
 MAX_CITED = 2
 _SENTENCE = re.compile(r"\S.*?(?:[.!?]+(?=\s|$)|(?=\n)|$)\s*", re.DOTALL)
@@ -102,9 +104,8 @@ def _search_result_chunks(result: dict[str, Any], index: int) -> Iterator[Chunk]
                         _label(title, "the search result"))
 
 
-def chunks(req: MessagesRequest) -> list[Chunk]:
-    """Every citable chunk of the request, in order."""
-    out: list[Chunk] = []
+def _citable(req: MessagesRequest) -> Iterator[tuple[str, dict[str, Any], int]]:
+    """Every document and search result of the request, in order, with its index among its kind."""
     documents = results = 0
     for message in req.conversation:
         blocks = list(message["content"])
@@ -115,14 +116,25 @@ def chunks(req: MessagesRequest) -> list[Chunk]:
             if block.get("type") == "tool_result" and isinstance(block.get("content"), list):
                 blocks[:0] = block["content"]  # search results returned by a tool count in place
             elif block.get("type") == "document":
-                if _enabled(block):
-                    out.extend(_document_chunks(block, documents))
+                yield "document", block, documents
                 documents += 1
             elif block.get("type") == "search_result":
-                if _enabled(block):
-                    out.extend(_search_result_chunks(block, results))
+                yield "search_result", block, results
                 results += 1
+
+
+def chunks(req: MessagesRequest) -> list[Chunk]:
+    """Every citable chunk of the request, in order."""
+    out: list[Chunk] = []
+    for kind, block, index in _citable(req):
+        if _enabled(block):
+            out.extend(_document_chunks(block, index) if kind == "document" else _search_result_chunks(block, index))
     return out
+
+
+def requested(req: MessagesRequest) -> bool:
+    """Whether any document or search result of the request has citations enabled."""
+    return any(_enabled(block) for _, block, _ in _citable(req))
 
 
 def _words(text: str) -> set[str]:

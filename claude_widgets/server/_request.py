@@ -12,6 +12,7 @@ from typing import Any
 
 from .._catalogue import ModelEntry, Rules, find, sdk_model_ids
 from ._caching import breakpoints
+from ._citations import requested as citations_requested
 from ._client_tools import client_tool_schema
 from ._eager import check_tool as check_eager_tool
 from ._errors import APIError, invalid
@@ -343,6 +344,12 @@ def parse_messages_request(body: Any, *, count_tokens: bool = False) -> Messages
         output_schema=output_schema(body, model),
     )
     check_thinking_rules(body, messages, req.tool_choice, req.thinking_enabled)
+    if req.output_schema is not None and citations_requested(req):
+        # Incompatible features: a 400 (the structured outputs guide, platform.claude.com/docs/en/
+        # build-with-claude/structured-outputs; anthropics/claude-code#19417). The API's exact
+        # wording is not documented: this one is ours.
+        raise invalid("Citations cannot be used with structured outputs (output_config.format): "
+                      "disable citations on the documents and search results, or remove output_config.format.")
     breakpoints(body)
     prefill = req.prefill
     if prefill is not None and not count_tokens:

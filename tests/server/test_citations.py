@@ -163,3 +163,24 @@ def test_record_of_a_cited_answer_keeps_model_text_and_plain_fallbacks_honest() 
     html = record_html([block("Intro.\n\n"), block(deep, 2)], status)
     assert "cw-plain" in html and "cw-cite" not in html.split("<style>")[0] + html.split("</style>")[1]
     assert "\uf000" not in html and "\uf001" not in html
+
+
+SCHEMA = {"type": "object", "properties": {"color": {"type": "string"}}, "required": ["color"],
+          "additionalProperties": False}
+
+
+def test_citations_and_structured_outputs_are_incompatible(client: anthropic.Anthropic) -> None:
+    """The API answers 400 to both at once (its structured outputs guide; anthropics/claude-code#19417)."""
+    import pytest
+
+    search = {"type": "search_result", "source": "https://example.com", "title": "Sky", "citations": {"enabled": True},
+              "content": [{"type": "text", "text": "The sky is blue."}]}
+    for block in (_document(), search):
+        kwargs = {**_kwargs(block), "output_config": {"format": {"type": "json_schema", "schema": SCHEMA}}}
+        with pytest.raises(anthropic.BadRequestError, match="Citations cannot be used with structured outputs"):
+            client.messages.create(**kwargs)
+        with pytest.raises(anthropic.BadRequestError), client.messages.stream(**kwargs) as s:
+            s.get_final_message()
+    # citations off: a document is just context
+    plain = {**_kwargs(_document(enabled=False)), "output_config": {"format": {"type": "json_schema", "schema": SCHEMA}}}
+    assert client.messages.create(**plain).content[0].type == "text"
