@@ -32,7 +32,8 @@ __all__ = ["MARK_BASE", "cite_info", "mark", "marks_html", "run_source", "source
 MARK_BASE = 0xF000
 _MARK_COUNT = 0x900  # U+F000–U+F8FF: the last 2,304 characters of the Private Use Area
 _MARKS = re.compile("[\uf000-\uf8ff]")
-_TAG_OR_MARK = re.compile("<[^>]*>|[\uf000-\uf8ff]")
+# a tag (its attribute values quoted, as nh3 writes them: a ">" may sit inside one), or a mark
+_TAG_OR_MARK = re.compile("<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>|[\uf000-\uf8ff]")
 
 
 def _get(c: Any, name: str) -> Any:

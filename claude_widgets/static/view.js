@@ -1723,6 +1723,7 @@ class View {
    */
   segments(blocks, final) {
     const out = [];
+    const runs = new Map(); // the runs of this flush only: those of blocks gone are dropped
     let cited = 0;
     for (let i = 0; i < blocks.length; i++) {
       const b = blocks[i];
@@ -1742,8 +1743,8 @@ class View {
           const old = run;
           run = new TextRun(members, cited);
           run.rev = run.sources.rev = old ? old.rev + 1 : 0;
-          this.runs.set(b, run);
         }
+        runs.set(b, run);
         run.sync(members, j < blocks.length || final);
         out.push(run);
         if (cites) out.push(run.sources);
@@ -1751,6 +1752,7 @@ class View {
       cited += cites;
       i = j - 1;
     }
+    this.runs = runs;
     return out;
   }
 

@@ -184,3 +184,12 @@ def test_citations_and_structured_outputs_are_incompatible(client: anthropic.Ant
     # citations off: a document is just context
     plain = {**_kwargs(_document(enabled=False)), "output_config": {"format": {"type": "json_schema", "schema": SCHEMA}}}
     assert client.messages.create(**plain).content[0].type == "text"
+
+
+def test_a_mark_inside_a_link_never_becomes_markup_there() -> None:
+    """A block boundary inside a link's URL or title puts a mark in an attribute: dropped there."""
+    from claude_widgets._sources import marks_html
+
+    html = '<p><a href="https://x.test/\uf000" title="a>b\uf001">t\uf002</a> end\uf003</p>'
+    assert marks_html(html) == ('<p><a href="https://x.test/" title="a>b">t<sup class="cw-cite">[3]</sup></a> '
+                                'end<sup class="cw-cite">[4]</sup></p>')
