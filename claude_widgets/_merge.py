@@ -143,6 +143,8 @@ class _Merger:
             j = ev.index
             if j in self.skip:
                 return ()
+            if j == self.merging and ev.delta.type == "citations_delta" and self._cited_already(j, ev.delta.citation):
+                return ()  # the continued block's citation, sent again with its rest: one is enough
             if j == self.merging and ev.delta.type == "text_delta" and (self.ws or self.reconciler is not None):
                 s = self._join(ev.delta.text)
                 if not s:
@@ -182,6 +184,13 @@ class _Merger:
         if t == "message_stop":
             return self._close_target() + self._emit(_event({"type": "message_stop"}))
         return ()  # derived events: rebuilt by _emit
+
+    def _cited_already(self, j: int, citation: Any) -> bool:
+        i = self.map.get(j)
+        if i is None or self.snap is None or i >= len(self.snap.content):
+            return False
+        have = getattr(self.snap.content[i], "citations", None) or []
+        return any(c.to_dict() == citation.to_dict() for c in have)
 
     def finish(self) -> list[Any]:
         """The connection failed after ``message_delta``: nothing is missing but ``message_stop``."""
@@ -280,6 +289,13 @@ class _Merger:
                     k = i + 1
                 elif not (b.type in _THINKING and i in self.stopped):
                     break
+        # A cited text block (it starts with ``citations: []``) cut before its first character
+        # holds nothing to continue: the text before it is continued, and the continuation
+        # brings the block again, citations and all (kept, it became an empty block, with a
+        # duplicate citation, beside the continued one).
+        while k > 1 and blocks[k - 1].type == "text" and not blocks[k - 1].text and (k - 1) not in self.stopped \
+                and getattr(blocks[k - 1], "citations", None) is not None and any(b.type == "text" and b.text for b in blocks[:k - 1]):
+            k -= 1
         texts = [b.text for b in blocks[:k] if b.type == "text"]
         full = base_prefill + "".join(texts)
         stripped = full.rstrip()

@@ -285,6 +285,11 @@ def _cassette_chunks(cassette: Cassette) -> Iterable[tuple[str | None, bytes]]:
         yield Cassette.event_name(chunk), chunk
 
 
+def _fresh_answer(req: MessagesRequest, scenario: str | None) -> Answer:
+    """What the request is answered with from the start (a continuation continues its base's)."""
+    return _special.answer(req, scenario) or _citations.cite(_scenarios.answer(req, scenario), req, scenario)
+
+
 def _answer_for(req: MessagesRequest, scenario: str | None, fault: Fault | None, state: ServerState) -> Answer:
     """The scenario's answer; for a request to continue an interrupted answer, its continuation."""
     variant = fault.vary if fault is not None else None
@@ -292,13 +297,13 @@ def _answer_for(req: MessagesRequest, scenario: str | None, fault: Fault | None,
         variant = state.next_variant()
     cont = _continuation.recognise(req)
     if cont is None:
-        answer = _special.answer(req, scenario) or _citations.cite(_scenarios.answer(req, scenario), req, scenario)
+        answer = _fresh_answer(req, scenario)
         if req.prefill is not None:  # a model continues its prefill, whatever it would have said
             return _continuation.variant_of(answer, req.prefill)
         return answer if not variant else _continuation.vary(answer, variant)
     thinking = req.thinking_enabled
     return _continuation.continue_answer(
-        _scenarios.answer(cont.base, scenario), cont, mode=fault.continue_mode if fault else "exact",
+        _fresh_answer(cont.base, scenario), cont, mode=fault.continue_mode if fault else "exact",
         repeat=fault.repeat if fault else 12, variant=variant, thinking=thinking,
         omitted=thinking and (req.thinking or {}).get("display") == "omitted")
 
