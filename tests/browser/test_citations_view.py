@@ -171,3 +171,33 @@ def test_a_run_streamed_in_pieces_ends_as_rendered_at_once(unit: Any, doc: str) 
     assert streamed["html"] == at_once["html"]
     assert int(streamed["chars"]) == len(text)
     assert streamed["text"].count("[") >= 3  # the marks are there
+
+
+def test_a_reloaded_page_shows_the_citations_from_the_snapshot(unit: Any) -> None:  # noqa: F811
+    """No ops, just the kernel's final snapshot (a reload, a second view): the same marks and sources."""
+    with OfflineServer(delay_ms=0) as srv:
+        client = anthropic.Anthropic(base_url=srv.base_url, api_key="test-key", max_retries=0)
+        with client.messages.stream(**_request("What color is the grass and sky?")) as s:
+            events = list(s)
+    a = _Answer()
+    for ev in events:
+        a.feed(ev)
+    with a.lock:
+        seq, _ = a.take_ops()
+        snap = list(a.snapshot())
+    _, record, _ = _flushes("What color is the grass and sky?")
+    html = unit.evaluate("""async (b) => {
+        window.h = await cwHarness({status: {state: "done"}, snapshot: new DataView(new Uint8Array(b).buffer)});
+        h.initialize();
+        await h.addView();
+        await h.settle();
+        const el = h.views[0].querySelector('.cw-blocks').cloneNode(true);
+        for (const w of el.querySelectorAll('.cw-committed, .cw-tail')) w.replaceWith(...w.childNodes);
+        for (const m of el.querySelectorAll('.cw-last')) {
+            m.classList.remove('cw-last');
+            if (!m.classList.length) m.removeAttribute('class');
+        }
+        return el.innerHTML;
+    }""", snap)
+    assert seq > 0
+    assert _norm(html) == _norm(record)
