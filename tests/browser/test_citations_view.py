@@ -63,10 +63,9 @@ def _flushes(question: str) -> tuple[list[list[Any]], str, str]:
     return flushes, blocks[1], a.text()
 
 
-LIVE_JS = """async (flushes) => {
-    for (const ops of flushes) { h.ops(ops); await h.settle(); }
-    h.setStatus({state: "done"});
-    await h.settle();
+# The first view's blocks as the record writes them: without the live view's own wrappers,
+# its .cw-last mark and its copy buttons.
+BLOCKS_JS = """const blocks = () => {
     const el = h.views[0].querySelector('.cw-blocks').cloneNode(true);
     for (const w of el.querySelectorAll('.cw-committed, .cw-tail')) w.replaceWith(...w.childNodes);
     for (const m of el.querySelectorAll('.cw-last')) {
@@ -74,6 +73,15 @@ LIVE_JS = """async (flushes) => {
         if (!m.classList.length) m.removeAttribute('class');
     }
     for (const b of el.querySelectorAll('.cw-copy')) b.remove();
+    return el;
+};"""
+
+LIVE_JS = """async (flushes) => {
+    """ + BLOCKS_JS + """
+    for (const ops of flushes) { h.ops(ops); await h.settle(); }
+    h.setStatus({state: "done"});
+    await h.settle();
+    const el = blocks();
     return {html: el.innerHTML, text: el.textContent, chars: h.views[0].querySelector('.cw-root').dataset.cwTextChars};
 }"""
 
@@ -187,17 +195,12 @@ def test_a_reloaded_page_shows_the_citations_from_the_snapshot(unit: Any) -> Non
         snap = list(a.snapshot())
     _, record, _ = _flushes("What color is the grass and sky?")
     html = unit.evaluate("""async (b) => {
+        """ + BLOCKS_JS + """
         window.h = await cwHarness({status: {state: "done"}, snapshot: new DataView(new Uint8Array(b).buffer)});
         h.initialize();
         await h.addView();
         await h.settle();
-        const el = h.views[0].querySelector('.cw-blocks').cloneNode(true);
-        for (const w of el.querySelectorAll('.cw-committed, .cw-tail')) w.replaceWith(...w.childNodes);
-        for (const m of el.querySelectorAll('.cw-last')) {
-            m.classList.remove('cw-last');
-            if (!m.classList.length) m.removeAttribute('class');
-        }
-        return el.innerHTML;
+        return blocks().innerHTML;
     }""", snap)
     assert seq > 0
     assert _norm(html) == _norm(record)
