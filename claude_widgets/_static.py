@@ -274,6 +274,13 @@ def json_text(text: str, done: bool) -> str:
     return text
 
 
+def _is_json(b: Any) -> bool:
+    """A structured output's text block that is JSON: flagged (``_answer``) and, once text came,
+    starting with ``{`` or ``[``. A flagged block that starts otherwise (a model's preamble
+    before a tool call, in a turn with tools) is Markdown, as any text (view.js: the same rule)."""
+    return getattr(b, "format", None) == "json" and b.text().lstrip()[:1] in ("", "{", "[")
+
+
 def _json_html(b: Any) -> str:
     """A structured output's text block: JSON code, highlighted, never read as Markdown."""
     text = json_text(b.text(), b.done)
@@ -285,7 +292,7 @@ def _json_html(b: Any) -> str:
 
 
 def _block_html(b: Any) -> str:
-    if getattr(b, "format", None) == "json":
+    if _is_json(b):
         return _json_html(b)
     if b.kind in ("thinking", "redacted_thinking"):
         redacted = b.kind == "redacted_thinking"
@@ -344,7 +351,7 @@ def record_html(blocks: list[Any], status: Mapping[str, Any]) -> str:
     run: list[Any] = []
     cited = 0  # citations before the run
     for b in [*blocks, None]:
-        if b is not None and b.kind == "text" and getattr(b, "format", None) != "json":
+        if b is not None and b.kind == "text" and not _is_json(b):
             run.append(b)
             continue
         if run:

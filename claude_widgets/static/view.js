@@ -508,8 +508,21 @@ function toBytes(value) {
   return null;
 }
 
+/**
+ * A structured output's block ("format": "json") stays JSON only if its text starts with
+ * "{" or "[" once some came: a preamble before a tool call is Markdown, as any text
+ * (_static.py: `_is_json`). False: the block stopped being JSON (its format was dropped).
+ */
+function checkJson(b) {
+  if (b.format !== "json") return true;
+  const first = b.text.trimStart()[0];
+  if (first === undefined || first === "{" || first === "[") return true;
+  b.format = null;
+  return false;
+}
+
 function newBlock(b) {
-  return {
+  const block = {
     type: b.type || "text",
     name: b.name ?? null,
     id: b.id ?? null,
@@ -521,6 +534,8 @@ function newBlock(b) {
     format: b.format || null, // "json": a structured output's text (JsonItem), not Markdown
     rev: 0, // bumped when the block changes other than by appending: views rebuild it
   };
+  checkJson(block);
+  return block;
 }
 
 /**
@@ -609,6 +624,7 @@ class Answer {
         const b = blocks[i];
         if (!b || offset !== b.text.length) return false;
         b.text += text;
+        if (!checkJson(b)) b.rev++; // shown as Markdown from now on: rebuild
         if (b.done) {
           b.done = false; // a resumed attempt continues the block
           b.rev++;
@@ -688,6 +704,10 @@ class Answer {
       if (o.done && (!n.done || n.text.length !== o.text.length || n.citations.length !== o.citations.length)) o.rev++;
       o.text = n.text;
       o.citations = n.citations;
+      if (o.format !== n.format) {
+        o.format = n.format; // a structured output's preamble: Markdown after all
+        o.rev++;
+      }
       o.done = n.done;
       o.input = n.input;
       out.push(o);

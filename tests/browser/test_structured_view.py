@@ -81,3 +81,34 @@ def test_a_stopped_structured_output_shows_what_came(unit: Any) -> None:  # noqa
     live = unit.evaluate(LIVE_JS.replace('state: "done"', 'state: "stopped"'), flushes)
     assert _shape(live["html"]) == _shape(record)
     assert text and text in live["text"]  # partial JSON, as it came (not pretty-printed)
+
+
+def test_a_preamble_before_a_tool_call_is_markdown_live_and_saved(unit: Any) -> None:  # noqa: F811
+    """In a turn with tools, a structured output's request may bring text before the tool call:
+    not JSON, so shown as Markdown (the block's format is dropped once its text starts otherwise)."""
+    from types import SimpleNamespace
+
+    from claude_widgets._static import record_html
+
+    ops = [["start", 0, {"type": "text", "format": "json"}], ["append", 0, 0, "I'll use the `get_weather` tool."],
+           ["stop", 0, None], ["start", 1, {"type": "tool_use", "name": "get_weather", "id": "t1"}],
+           ["append", 1, 0, '{"city": "Paris"}'], ["stop", 1, {"city": "Paris"}],
+           ["start", 2, {"type": "text", "format": "json"}], ["append", 2, 0, ' {"city": "Paris", "t": 18}'],
+           ["stop", 2, None]]
+    _setup(unit)
+    live = unit.evaluate(LIVE_JS, [[op] for op in ops])
+
+    def block(kind: str, text: str, fmt: str | None, data: Any = None) -> SimpleNamespace:
+        return SimpleNamespace(kind=kind, text=lambda: text, format=fmt, citations=[], done=True, name="get_weather",
+                               input=data, is_error=False)
+
+    status = {"state": "done", "stop_reason": "end_turn", "input_tokens": 1, "output_tokens": 1, "model": "m",
+              "error": None, "elapsed": 1.0}
+    record = record_html([block("text", "I'll use the `get_weather` tool.", "json"),
+                          block("tool_use", '{"city": "Paris"}', None, {"city": "Paris"}),
+                          block("text", ' {"city": "Paris", "t": 18}', "json")], status)
+    m = re.search(r'<div class="cw-blocks">(.*)</div></div></div>$', record, re.DOTALL)
+    assert m
+    assert "<p>I'll use the <code>get_weather</code> tool.</p>" in live["html"]
+    assert live["html"].count("cw-json") == 1 and m[1].count("cw-json") == 1
+    assert _shape(live["html"]) == _shape(m[1])
