@@ -79,3 +79,21 @@ def test_a_chat_turn_that_asks_for_json_shows_json(client: anthropic.Anthropic) 
     plain = claude_widgets.Chat(client).stream("hello", display=False)
     plain.wait(timeout=30)
     assert plain.text_format == "markdown"
+
+
+def test_a_chat_with_tools_shows_the_preamble_as_text_and_the_answer_as_json(client: anthropic.Anthropic) -> None:
+    def get_weather(city: str) -> str:
+        """Current weather for a city."""
+        return "18 °C, sunny"
+
+    schema = {"type": "object", "properties": {"city": {"type": "string"}, "summary": {"type": "string"}},
+              "required": ["city", "summary"], "additionalProperties": False}
+    chat = claude_widgets.Chat(client, tools=[get_weather], output_config={"format": {"type": "json_schema",
+                                                                                      "schema": schema}})
+    view = chat.stream("What's the weather in Paris?", display=False)
+    message = view.wait(timeout=30)
+    assert message is not None and view.state == "done"
+    blocks = _blocks(view._repr_mimebundle_()[0]["text/html"])
+    assert "<p>I’ll use the <code>get_weather</code> tool" in blocks.replace("'", "’")
+    assert blocks.count("cw-json") == 1 and blocks.index("cw-tool-call") < blocks.index("cw-json")
+    assert json.loads(message.content[-1].text)["city"]  # type: ignore[union-attr]
