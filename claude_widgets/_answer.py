@@ -234,9 +234,7 @@ class _Answer:
             return None
         if t in _DERIVED:
             return None
-        if self._held:
-            with self.lock:
-                self._drain()  # every other event after the deltas before it, in order
+        self._drain_held()
         return self._feed_other(t, ev)
 
     def _append(self, i: int, s: str) -> None:
@@ -247,6 +245,12 @@ class _Answer:
             self._put(i, s)
             if not self.dirty:
                 self._mark_dirty()
+
+    def _drain_held(self) -> None:
+        """Before any event but a text delta: the deltas held before it go in first, in order."""
+        if self._held:
+            with self.lock:
+                self._drain()
 
     def _drain(self) -> None:
         """Put the held deltas in their blocks (call under ``lock``).
@@ -428,9 +432,7 @@ class _Answer:
         return changed
 
     def _other_delta(self, i: int, d: Any) -> None:
-        if self._held:
-            with self.lock:
-                self._drain()
+        self._drain_held()
         b = self.blocks.get(i)
         if b is None:
             return

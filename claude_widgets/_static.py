@@ -263,7 +263,7 @@ def _run_html(run: list[Any], start: int, fallbacks: list[str]) -> str:
     return out
 
 
-def json_text(text: str, done: bool) -> str:
+def _json_text(text: str, done: bool) -> str:
     """A structured output as shown once final: pretty-printed when complete and valid (as
     view.js: ``JSON.stringify(JSON.parse(text), null, 2)``), else as it came."""
     if done:
@@ -283,7 +283,7 @@ def _is_json(b: Any) -> bool:
 
 def _json_html(b: Any) -> str:
     """A structured output's text block: JSON code, highlighted, never read as Markdown."""
-    text = json_text(b.text(), b.done)
+    text = _json_text(b.text(), b.done)
     body = highlight(text, "json")
     code = (f'<code class="hljs language-json">{body}' if body is not None
             else f'<code class="language-json">{_esc(text)}')
@@ -292,8 +292,6 @@ def _json_html(b: Any) -> str:
 
 
 def _block_html(b: Any) -> str:
-    if _is_json(b):
-        return _json_html(b)
     if b.kind in ("thinking", "redacted_thinking"):
         redacted = b.kind == "redacted_thinking"
         text = "" if redacted else b.text()
@@ -351,7 +349,8 @@ def record_html(blocks: list[Any], status: Mapping[str, Any]) -> str:
     run: list[Any] = []
     cited = 0  # citations before the run
     for b in [*blocks, None]:
-        if b is not None and b.kind == "text" and not _is_json(b):
+        json_block = b is not None and _is_json(b)
+        if b is not None and b.kind == "text" and not json_block:
             run.append(b)
             continue
         if run:
@@ -359,7 +358,7 @@ def record_html(blocks: list[Any], status: Mapping[str, Any]) -> str:
             cited += sum(len(r.citations) for r in run)
             run = []
         if b is not None:
-            parts.append(_block_html(b))
+            parts.append(_json_html(b) if json_block else _block_html(b))
     blocks_html = "".join(parts)
     info = "".join([
         _el("span", "cw-state", STATE_LABELS.get(state, state)),

@@ -1759,11 +1759,7 @@ class View {
         out.push(b);
       } else {
         let run = this.runs.get(b);
-        if (!run || !run.fits(members, cited)) {
-          const old = run;
-          run = new TextRun(members, cited);
-          run.rev = run.sources.rev = old ? old.rev + 1 : 0;
-        }
+        if (!run || !run.fits(members, cited)) run = new TextRun(members, cited); // a new object: its items are rebuilt
         runs.set(b, run);
         run.sync(members, j < blocks.length || final);
         out.push(run);
