@@ -28,6 +28,7 @@ from typing import Any
 
 import nh3
 
+from ._chunks import chunked
 from ._esm import CSS_PATH
 from ._mathcode import MATHML_ATTRIBUTES, MATHML_TAGS, highlight, math_html
 from ._mdguard import MAX_NESTING, too_deep, too_long
@@ -245,7 +246,7 @@ def _text_html(src: str, fallbacks: list[str]) -> str:
         fallbacks.append(reason)
         body = strip_marks(body)
     else:
-        body = marks_html(body)
+        body = chunked(marks_html(body))  # a long text: its middle laid out lazily (_chunks)
     return _el("div", "cw-block cw-text cw-md jp-RenderedHTMLCommon" + (" cw-plain" if reason else ""), body)
 
 

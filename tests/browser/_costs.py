@@ -31,15 +31,15 @@ DELTA_CHARS = 9
 CHARS_PER_TOKEN = 3.6
 
 SINKS = ("streamview", "markdown", "html", "print")
-CONTROLS = ("record-html", "record-html-cv")
+CONTROLS = ("record-html", "record-html-whole")
 """Not sinks but controls (``--sink`` of bench/browser_bench.py only): what JupyterLab costs
 for the finished answer's record alone, ``display(HTML(record))`` of the record StreamView
 builds for the same answer (the cell ends after it; its deltas are stamped as they are
-taken, undisplayed); ``-cv`` adds ``content-visibility: auto`` to the record's blocks (the
-page skips laying out the off-screen ones)."""
+taken, undisplayed); ``-whole`` builds the record without its lazily laid-out chunks
+(``claude_widgets/_chunks.py``), as it was before them."""
 SINK_LABELS = {
     "record-html": "control: `display(HTML(record))` of the same answer",
-    "record-html-cv": "control: the same, blocks `content-visibility: auto`",
+    "record-html-whole": "control: the same record without its chunks",
     "streamview": "**StreamView**",
     "markdown": "`display(display_id=True)` + `update(Markdown(acc))`",
     "html": "`HTML.value += delta`",
@@ -123,10 +123,10 @@ def events():
 view = StreamView()
 view.consume(events())
 view.wait(timeout=600)
+if WHOLE:
+    import claude_widgets._chunks
+    claude_widgets._chunks.MIN_CHARS = 10 ** 12
 REC = view._repr_mimebundle_()[0]['text/html']
-if CV:
-    REC = REC.replace('</style>', '.claude-widgets-streamview .cw-md>:is(p,h1,h2,h3,h4,h5,h6,pre,table)'
-                      '{content-visibility:auto;contain-intrinsic-size:auto 1.6em}</style>', 1)
 display(HTML(REC))""",
     "print": """\
 for d in parts:
@@ -268,7 +268,7 @@ def measure(nb: Any, cell: int, sink: str, tokens: int, paced: bool, *, settle_s
     page = nb.page
     n_chars = int(tokens * CHARS_PER_TOKEN)
     text = f"prose({n_chars})" if paced else f"markdown({tokens})"
-    body = _BODIES[sink.removesuffix("-cv")].replace("if CV:", f"if {sink.endswith('-cv')}:")
+    body = _BODIES[sink.removesuffix("-whole")].replace("if WHOLE:", f"if {sink.endswith('-whole')}:")
     code = _CELL.format(text=text, delta=DELTA_CHARS, pace=0.02 if paced else 0, body=body)
     cdp = page.context.new_cdp_session(page)
     cdp.send("Performance.enable")

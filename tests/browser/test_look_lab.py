@@ -61,9 +61,14 @@ STRUCTURED = ("view = stream(client, model=MODEL, max_tokens=1024, messages=[{'r
               "'required': ['product', 'tags'], 'additionalProperties': False}}}" + KEEP + ")")
 
 
-@pytest.mark.parametrize("answer", ["markdown-tour", "citations", "structured"])
+# a long answer: its record's text has chunks the page lays out lazily (_chunks.py), the live view none
+LONG = stream_cell(scenario="long", max_tokens=6000, extra=KEEP)
+
+
+@pytest.mark.parametrize("answer", ["markdown-tour", "citations", "structured", "long"])
 def test_record_lays_out_as_the_live_view(lab_notebook: Any, answer: str) -> None:
-    cell = {"citations": CITED, "structured": STRUCTURED}.get(answer) or stream_cell(scenario=answer, extra=KEEP)
+    cell = {"citations": CITED, "structured": STRUCTURED, "long": LONG}.get(answer) or stream_cell(
+        scenario=answer, extra=KEEP)
     nb = lab_notebook([setup_cell(delay_ms=5), cell, LIVE_AGAIN])
     nb.run_all()
     nb.wait_idle()
@@ -72,14 +77,18 @@ def test_record_lays_out_as_the_live_view(lab_notebook: Any, answer: str) -> Non
         const r = document.querySelectorAll(panel + ' .jp-Cell')[2].querySelector('.cw-root');
         return r && r.dataset.cwState === 'done' && r.querySelector('table, .cw-sources, .cw-json .hljs');
     }""", arg=nb.panel)
+    # a chunk off screen has its estimated size (_chunks.py); shown, it lays out as the live view
+    nb.page.evaluate("() => { for (const c of document.querySelectorAll('.cw-chunk')) c.style.contentVisibility = 'visible'; }")
     record = nb.page.evaluate(BOXES_JS, [nb.panel, 1, STYLES])
     live = nb.page.evaluate(BOXES_JS, [nb.panel, 2, STYLES])
     # the status line: state, model, tokens, elapsed time and rate, in both
     names = lambda boxes: [b["cls"] for b in boxes if b["cls"].startswith("cw-") and b["tag"] == "span"]
     assert names(record) == names(live)
     assert {"cw-elapsed", "cw-rate"} <= set(names(record)) or answer != "markdown-tour"  # too short for a rate
+    chunks = [b for b in record if b["cls"] == "cw-chunk"]
+    assert (len(chunks) >= 3) == (answer == "long"), [b["h"] for b in chunks]
     # (the two highlighters split code into tokens differently: the code block's box counts)
-    skip = lambda b: b["cls"] in ("cw-committed", "cw-tail") or b["cls"].startswith("hljs-")
+    skip = lambda b: b["cls"] in ("cw-committed", "cw-tail", "cw-chunk") or b["cls"].startswith("hljs-")
     record_blocks = [b for b in record if not skip(b)]
     live_blocks = [b for b in live if not skip(b)]
     assert [(b["tag"], b["text"]) for b in record_blocks] == [(b["tag"], b["text"]) for b in live_blocks], (

@@ -1,0 +1,100 @@
+"""A long record's text in chunks the page may leave unrendered while they are off screen.
+
+Why: when a finished view is replaced by its record, JupyterLab renders the record's HTML in
+one task, and its cell then reads the output's height (``updatePromptOverlayIcon``), which
+forces the style and layout of all of it at once: for a 50k-token answer (12,600 elements)
+a 160-190 ms task, and a frame as long (``bench/profile_burst.py --sink record-html``). The
+middle of a long text is wrapped in chunks of ``content-visibility: auto`` (view.css,
+``.cw-chunk``): the browser skips the style and layout of a chunk's contents while it is off
+screen, and sizes it by its ``contain-intrinsic-size`` (an estimate here; once rendered the
+browser remembers the real size: the ``auto`` keyword). The text stays in the document:
+find-in-page, selection, copying and screen readers see all of it.
+
+Layout-neutral by construction, so the record still lays out box for box as the live view
+(which has no chunks): a chunk's contents do not share margins with what is outside it
+(layout containment), so a chunk starts only at a top-level paragraph, code block or table,
+whose top margin is 0 (view.css says so wherever the host's stylesheet might not): the gap
+before it is the previous block's bottom margin, with or without the chunk; and
+the first and last blocks of the text are never in one (their outer margins stay as they
+are). Nor does a chunk end with a heading: JupyterLab halves a last child heading's bottom
+margin (``.jp-RenderedHTMLCommon h2:last-child``), which it would then become. A chunk scrolls sideways (view.css) rather than clip a wide table (paint containment).
+
+Where the stylesheet is stripped (GitHub, a sanitising viewer) a chunk is a plain ``div``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+__all__ = ["chunked"]
+
+CHUNK_CHARS = 4_000
+"""A chunk's size in HTML characters, at least: ~30-60 elements, a screen or two of text."""
+MIN_CHARS = 3 * CHUNK_CHARS
+"""Shorter texts are left as they are: they render fast enough whole."""
+
+# a tag of well-formed HTML (the sanitiser's output; quoted attribute values may hold "<" and
+# ">"), or a whole code block (its code is escaped text in the highlighter's spans)
+_TAG = re.compile(r"""<pre\b[^>]*>.*?</pre>|<(/?)([a-z][a-z0-9-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>""",
+                  re.DOTALL)  # names: lower case, as the sanitiser writes them
+_VOID = frozenset({"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
+_STARTS = frozenset({"p", "pre", "table"})  # blocks with no top margin (view.css)
+_HEADINGS = frozenset({"", "h1", "h2", "h3", "h4", "h5", "h6"})
+
+# The estimate of a chunk's height (px), at JupyterLab's 14 px text with 1.6 line height, in
+# an output ~800 px wide; off by a screen at most, and only until the chunk is first shown.
+_PX_PER_CHAR = 22.4 / 95  # a wrapped line of prose
+_PX_PER_LINE = 14  # a line of the HTML: a block's margin, a list item's or a code line's height
+_PX_PER_ROW = 12  # a table row's, beyond its lines
+
+
+def chunked(body: str) -> str:
+    """``body`` (a text's sanitised HTML) with its middle in ``.cw-chunk`` wrappers, if long."""
+    if len(body) < MIN_CHARS:
+        return body
+    cuts = _cuts(body)
+    if len(cuts) < 2:
+        return body
+    out = [body[:cuts[0]]]
+    for a, b in itertools.pairwise(cuts):
+        piece = body[a:b]
+        out.append(f'<div class="cw-chunk" style="contain-intrinsic-size:auto {_height(piece)}px">{piece}</div>')
+    out.append(body[cuts[-1]:])
+    return "".join(out)
+
+
+def _cuts(body: str) -> list[int]:
+    """Where chunks start and the last one ends: at top-level ``p``, ``pre`` or ``table`` tags not
+    after a heading, ≥ CHUNK_CHARS apart (the last cut leaves the text's last block outside)."""
+    cuts: list[int] = []
+    last_top = 0  # the last top-level element's start
+    prev = ""  # the last top-level element's name
+    depth = 0
+    mark = 0
+    for m in _TAG.finditer(body):
+        closing, name = m[1], m[2] or "pre"
+        if closing:
+            depth -= 1
+            continue
+        if depth == 0:
+            at = m.start()
+            last_top = at
+            if name in _STARTS and prev not in _HEADINGS and at > 0 and at - mark >= CHUNK_CHARS:
+                cuts.append(at)
+                mark = at
+            prev = name
+        if m[2] and name not in _VOID and not m[3].rstrip().endswith("/"):
+            depth += 1
+    while cuts and cuts[-1] >= last_top:  # the last block stays out of every chunk
+        cuts.pop()
+    return cuts
+
+
+def _height(piece: str) -> int:
+    # counts, not parsing: an estimate for a few milliseconds at most, over the whole answer
+    lines = piece.count("\n")
+    tags = piece.count("<")
+    text = max(0, len(piece) - 24 * tags)
+    px = (text * _PX_PER_CHAR + lines * _PX_PER_LINE + piece.count("<tr") * _PX_PER_ROW)
+    return max(20, int(px + 0.5))
