@@ -40,10 +40,10 @@ _TAG = re.compile(r"""<pre\b[^>]*>.*?</pre>|<(/?)([a-z][a-z0-9-]*)((?:[^>"']|"[^
                   re.DOTALL)  # names: lower case, as the sanitiser writes them
 _VOID = frozenset({"area", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
 _STARTS = frozenset({"p", "pre", "table"})  # blocks with no top margin (view.css)
-_HEADINGS = frozenset({"", "h1", "h2", "h3", "h4", "h5", "h6"})
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 # The estimate of a chunk's height (px), at JupyterLab's 14 px text with 1.6 line height, in
-# an output ~800 px wide; off by a screen at most, and only until the chunk is first shown.
+# an output ~800 px wide: rough (not calibrated), and used only until the chunk is first shown.
 _PX_PER_CHAR = 22.4 / 95  # a wrapped line of prose
 _PX_PER_LINE = 14  # a line of the HTML: a block's margin, a list item's or a code line's height
 _PX_PER_ROW = 12  # a table row's, beyond its lines
@@ -80,7 +80,7 @@ def _cuts(body: str) -> list[int]:
         if depth == 0:
             at = m.start()
             last_top = at
-            if name in _STARTS and prev not in _HEADINGS and at > 0 and at - mark >= CHUNK_CHARS:
+            if name in _STARTS and prev and prev not in _HEADINGS and at - mark >= CHUNK_CHARS:
                 cuts.append(at)
                 mark = at
             prev = name
