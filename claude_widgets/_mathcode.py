@@ -8,7 +8,8 @@ tokens get highlight.js's class names (``hljs-keyword``…), so one set of CSS r
 (``static/view.css``) colours both. The markup matches view.js's ``renderMath`` and
 ``code`` renderer: ``span.cw-math`` / ``div.cw-math.cw-math-display`` around the
 ``<math>``, or ``.cw-math-error`` with the TeX as code when it does not parse;
-``<pre><code class="hljs language-x">`` for a language the highlighter knows.
+``<pre><code class="hljs language-x">`` for a language the highlighter knows. Python code is
+highlighted by tree-sitter instead (``_pyhighlight``), for speed.
 
 The output goes through the record's nh3 cleaner like all rendered Markdown:
 ``MATHML_TAGS`` and ``MATHML_ATTRIBUTES`` are what it lets through (no ``href``, no
@@ -20,6 +21,9 @@ from __future__ import annotations
 import html
 from functools import cache
 from typing import Any
+
+from ._pyhighlight import LANGUAGES as PYTHON
+from ._pyhighlight import highlight_python
 
 __all__ = ["MATHML_ATTRIBUTES", "MATHML_TAGS", "highlight", "math_html"]
 
@@ -128,8 +132,11 @@ def _lexer(name: str) -> Any:
 
 def highlight(code: str, lang: str) -> str | None:
     """``code`` as escaped HTML with highlight.js's span classes, or None (a language Pygments
-    does not know: the code stays plain, as highlight.js leaves one it does not know)."""
+    does not know: the code stays plain, as highlight.js leaves one it does not know).
+    Python goes to tree-sitter (``_pyhighlight``: four times faster, and closer to highlight.js)."""
     lang = lang.lower()
+    if lang in PYTHON:
+        return highlight_python(code)
     lexer = _lexer(lang)
     if lexer is None:
         return None

@@ -8,10 +8,10 @@ loop over the same 20,000-delta answer. Both are measured in CPU time of this th
 (``time.thread_time``), so waiting for a core on a shared machine (or for the in-process
 server's thread) counts for neither; best of three runs each.
 
-The bound, 0.25 × the SDK's time, is a regression guard with a margin: 0.14–0.18 measured on
-this code (most of it Pygments highlighting the answer's 407 code blocks in the record); an
-O(n²) slip in the feed or the record would pass it many times over. (A faster lexing loop
-that re-implemented Pygments' on its private tables measured 0.10; it was not taken.)
+The bound, 0.13 × the SDK's time, is a regression guard with a margin: 0.084–0.089 measured on
+this code (anthropic 2.16), where Pygments highlighting the answer's 407 Python blocks measured
+0.14–0.18 (tree-sitter does it now: ``_pyhighlight``); an O(n²) slip in the feed or the record
+would pass it many times over.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from claude_widgets import DEFAULT_MODEL
 from claude_widgets._answer import _Answer
 from claude_widgets._view import _status
 
-BOUND = 0.25
+BOUND = 0.13
 KW: dict[str, Any] = {"model": DEFAULT_MODEL, "max_tokens": 50_000,
                       "messages": [{"role": "user", "content": "benchmark"}],
                       "extra_headers": {"x-offline-scenario": "long"}}
