@@ -97,7 +97,7 @@ def events():
 view = StreamView()
 display(view)
 view.consume(events())
-view.wait(timeout=600)""",
+_ = view.wait(timeout=600)  # the Message, not echoed: its repr (the whole answer again) is no sink's""",
     "markdown": """\
 h = display(Markdown(''), display_id=True)
 acc = ''
