@@ -27,7 +27,8 @@ from typing import Any
 __all__ = ["LANGUAGES", "highlight_python"]
 
 LANGUAGES = frozenset({"python", "py", "python3", "py3"})
-"""The fence names routed here: those Pygments' Python lexer answers to, less its others'."""
+"""The fence names routed here: Python's as Pygments names it (Starlark, Bazel and Sage, which
+Pygments also lexes as Python, stay with Pygments)."""
 
 # highlight.js 11.12.0, python grammar: hljs.getLanguage('python').keywords
 _KEYWORDS = (
