@@ -380,11 +380,7 @@ def record_html(blocks: list[Any], status: Mapping[str, Any]) -> str:
     if status["error"]:
         body += _el("div", "cw-error", _esc(status["error"]), role="alert")
     root = _el("div", "cw-root cw-record", body, data_cw_state=state, data_cw_text_chars=str(chars))
-    # JupyterLab typesets HTML outputs with MathJax; the record has its math as MathML already.
-    # tex2jax_ignore/mathjax_ignore: MathJax reads no TeX in it (scanning a long answer's text
-    # cost the page ~1 s); data-mjx: nor does it walk its nodes looking for a processHtmlClass
-    # inside (~20 ms for a 50k-token answer, in the task that shows the record). data-MJX is
-    # how MathJax marks its own output, which it never walks again (MathJax 3,
-    # HTMLDomStrings.handleContainer, as bundled by JupyterLab 4).
-    wrapper = '<div class="claude-widgets-streamview tex2jax_ignore mathjax_ignore" data-mjx="typeset">'
+    # tex2jax_ignore/mathjax_ignore: JupyterLab typesets HTML outputs with MathJax; the record
+    # has its math as MathML already, and scanning a long answer for TeX costs the page ~1 s
+    wrapper = '<div class="claude-widgets-streamview tex2jax_ignore mathjax_ignore">'
     return f"{wrapper}<style>{prune(_css(), wrapper + root)}</style>{root}</div>"
