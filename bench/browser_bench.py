@@ -216,14 +216,17 @@ def write(results: list[Result], adversarial: list[tuple[str, float, float, str]
         "blob: URLs; JupyterLab's code comes from /static/). Conservative: the whole task or frame counts, "
         "including the layout of what the flush added and any JupyterLab work that shared it. The *longest task* "
         "and *longest frame* columns are the whole page's: for StreamView they include JupyterLab's swap of the "
-        "finished view for its static record (one task that parses and lays out the whole answer's HTML, forced "
-        "by JupyterLab's `updatePromptOverlayIcon`, then a timer task in which the table of contents sanitises "
-        "that HTML again, then MathJax looking for TeX in it); `print` alone shows what JupyterLab's own output "
-        "handling costs. What the long tasks are: `python bench/profile_burst.py` (a CDP trace, task by task)."),
+        "finished view for its static record (one task that parses the answer's HTML and lays out what is on "
+        "screen, forced by JupyterLab's `updatePromptOverlayIcon`, and MathJax walking its nodes (its ignore "
+        "classes keep it from reading TeX; on a page that has typeset nothing yet, MathJax loads first); then a "
+        "task in which the table of contents sanitises and parses that HTML again, "
+        "looking for headings: `CodeCell.getHeadings`, for any HTML output); `print` alone shows what "
+        "JupyterLab's own output handling costs. What the long tasks are: `python bench/profile_burst.py` (a CDP "
+        "trace, task by task)."),
         ("- Bounds (issue 14.9), checked for StreamView by tests/browser/test_browser_costs.py: paced DOM lag p95 ≤ 60 ms; "
-        "a 50k-token burst grows the heap ≤ 10 MB and has no task of StreamView's over 100 ms. The whole page's "
-        "longest frame is not bounded there: JupyterLab's record swap (above) and its `print` handling exceed "
-        "100 ms on this machine by themselves."),
+        "a 50k-token burst grows the heap ≤ 10 MB and has no task over 100 ms, StreamView's or the page's (the "
+        "record's swap included). The whole page's longest frame is not bounded there: JupyterLab's own work on "
+        "the record (above) can share a frame, and its `print` handling exceeds 100 ms on this machine by itself."),
         ("- The full-resend sinks (`display(Markdown)` updates, `HTML.value +=`) are run at 5k tokens only, with "
         f"{IDLE_S[True] // 60} min for the cell and {FINAL_S[True] // 60} min for the page to settle. At 50k tokens every "
         "update would resend the whole answer: ~3.6 GB through iopub, above jupyter_server's rate limits, and "
