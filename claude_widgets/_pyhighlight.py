@@ -72,7 +72,6 @@ def _query_source() -> str:
         "(interpolation) @subst",
         "[(integer) (float)] @number",
         "[(true) (false) (none)] @literal",
-        "(ellipsis) @literal",
         "(decorator) @meta",
         "(function_definition name: (identifier) @title.function_)",
         "(class_definition name: (identifier) @title.class_)",
@@ -113,7 +112,7 @@ def highlight_python(code: str) -> str:
     parser, query, classes = _parts()
     src = code.encode("utf-8")
     tree = parser.parse(src)
-    # (start, end, rank, class) for each captured node; one class per node range
+    # (start, end) of each captured node → (rank, class): one class per node range
     spans: dict[tuple[int, int], tuple[int, str]] = {}
     for name, nodes in QueryCursor(query).captures(tree.root_node).items():
         rank, cls = classes[name]

@@ -36,7 +36,7 @@ class Point(Base):
         if self.x is not None and not False:
             return abs(self.x) + len(args) ** 2 + 0x1F + 1.5e3
         print(b'bytes', r'\\d', sorted([3, 1]))
-        return NotImplemented
+        return NotImplemented, ...
 
 async def main():
     await asyncio.sleep(1)
