@@ -6,7 +6,7 @@ StreamView adds to every answer (each delta fed to the model, the ops taken, the
 compressed snapshot, the final ``Message``, the static HTML record), against the bare SDK
 loop over the same 20,000-delta answer. Both are measured in CPU time of this thread
 (``time.thread_time``), so waiting for a core on a shared machine (or for the in-process
-server's thread) counts for neither; best of three runs each.
+server's thread) counts for neither; best of five runs each, taken in turns.
 
 The bound, 0.2 × the SDK's time, is a regression guard with a margin: 0.083–0.089 measured on
 this code standalone (anthropic 2.16), 0.144 once in a full CI run (a busy machine: the two

@@ -114,7 +114,7 @@ def _check(code: str) -> None:
     tags.feed(out)
     tags.close()
     assert not tags.bad and tags.depth == 0, (code, out)
-    assert "".join(tags.text) == code.replace("\r\n", "\n").replace("\r", "\n") or "\r" in code, (code, out)
+    assert "".join(tags.text) == code, (code, out)
 
 
 def test_hostile_and_broken_code_stays_text() -> None:
