@@ -41,13 +41,20 @@ const TAIL_WORK_BASE = 3000;
 const SETTLE_MS = 300;
 
 // A backlog (an unpaced burst that arrived while the page was busy, a snapshot, the end
-// of a stream) is taken as if it were streaming in: BACKLOG_STEP characters at a time,
-// and no more steps once a frame's flush has spent FRAME_WORK_MS; the rest waits for the
-// next frame. So no task renders a whole long answer at once (Markdown, sanitising and
-// then layout of tens of thousands of elements: hundreds of ms), and each frame adds a
-// bounded amount of DOM, whose layout is then incremental. A live stream's flushes are
-// smaller than one step: they are not affected.
-const BACKLOG_STEP = 4096;
+// of a stream) is taken as if it were streaming in: a step of characters at a time, and no
+// more steps once a frame's flush has spent FRAME_WORK_MS; the rest waits for the next
+// frame. So no task renders a whole long answer at once (Markdown, sanitising and then
+// layout of tens of thousands of elements: hundreds of ms), and each frame adds a bounded
+// amount of DOM, whose layout is then incremental. A live stream's flushes are smaller
+// than one step: they are not affected.
+// A step is sized by time, not by a fixed count: after each step the next is set to what
+// STEP_MS of work takes at the rate just measured, within [STEP_MIN, STEP_MAX]. A fixed
+// 4 KB step cost 130 ms on a slow machine's first flush (marked and the sanitiser not yet
+// compiled by the JIT: bench/profile_burst.py), where a warm, fast page takes 4 KB in ~10.
+const STEP_START = 1024;
+const STEP_MIN = 256;
+const STEP_MAX = 8192;
+const STEP_MS = 6;
 const FRAME_WORK_MS = 16;
 
 // ------------------------------------------------------------------ stats (for tests)
@@ -1443,22 +1450,25 @@ class TextItem {
   }
 
   /**
-   * Take a backlog BACKLOG_STEP characters at a time, through the streaming path (as if
-   * it had arrived in such deltas: any chunking renders the same), while the frame has
-   * time. False: a backlog is left for the next frame. True: at most one step is left,
-   * for the caller's usual update (the final commit, when the block is done).
+   * Take a backlog a step at a time (View.step), through the streaming path (as if it had
+   * arrived in such deltas: any chunking renders the same), while the frame has time.
+   * False: a backlog is left for the next frame. True: at most one step is left, for the
+   * caller's usual update (the final commit, when the block is done).
    */
   catchUp() {
     const text = this.block.text;
+    const view = this.view;
     for (let first = true; ; first = false) {
       const from = this.committedLen + this.shownLen;
-      if (text.length - from <= BACKLOG_STEP) return true;
-      if (!first && this.view.outOfTime()) return false;
-      let limit = from + BACKLOG_STEP;
+      if (text.length - from <= view.step) return true;
+      if (!first && view.outOfTime()) return false;
+      const t0 = performance.now();
+      let limit = from + view.step;
       if (/[\uD800-\uDBFF]/.test(text[limit - 1])) limit += 1; // not between a surrogate pair
       const step = text.slice(0, limit);
       if (this.vet(step, false)) return true; // shown as plain text from now on
       if (!(this.fence && this.fenceUpdate(limit))) this.advance(step, false);
+      view.timeStep(limit - from, performance.now() - t0);
       if (this.committedLen + this.shownLen <= from) return true; // no progress (a line held back): take the rest at once
     }
   }
@@ -1636,6 +1646,7 @@ class View {
     this.runs = new Map(); // first block → its TextRun
     this.frame = 0;
     this.forceNext = false;
+    this.step = STEP_START; // a backlog's step, in characters (TextItem.catchUp)
     this.ticker = 0;
     this.settleTimer = 0;
     this.stopClickedAt = 0;
@@ -1693,6 +1704,12 @@ class View {
   settleLater() {
     clearTimeout(this.settleTimer);
     this.settleTimer = setTimeout(() => this.schedule(true), SETTLE_MS);
+  }
+
+  /** The next backlog step: what STEP_MS of work takes at the rate of the step just taken. */
+  timeStep(chars, ms) {
+    const fit = Math.round((chars * STEP_MS) / Math.max(ms, 0.05));
+    this.step = Math.min(STEP_MAX, Math.max(STEP_MIN, fit));
   }
 
   /** Has this flush spent its frame's budget? (Backlogs continue in the next frame.) */
@@ -1775,7 +1792,7 @@ class View {
   updateStatus() {
     const a = this.answer;
     const s = a.status;
-    // a final answer still being laid in (a backlog: see BACKLOG_STEP) is not shown as final yet
+    // a final answer still being laid in (a backlog: see STEP_MS) is not shown as final yet
     const state = this.behind && FINAL.has(s.state) ? "streaming" : s.state || "idle";
     const active = ACTIVE.has(state);
     this.root.dataset.cwState = state;

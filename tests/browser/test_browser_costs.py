@@ -46,7 +46,7 @@ def test_paced_lag_and_unpaced_heap_and_frames(lab_notebook: Any) -> None:
     # (+50 %) the page's time, not 100x as a full re-render per update would
     assert burst.main_thread_ms / burst.tokens <= 1.5 * small.main_thread_ms / small.tokens, (small, burst)
     # StreamView's own work comes in tasks of at most 100 ms, however fast the answer arrives
-    # (a backlog is laid in a step per frame: view.js, BACKLOG_STEP)
+    # (a backlog is laid in steps of ~STEP_MS of work, within a frame budget: view.js)
     assert burst.own_longest_task_ms <= 100, (burst, [f for f in burst.loaf or [] if f["ownAt"]])
     # and no task of the page over 100 ms, the record's swap included
     assert burst.longest_task_ms <= 100, (burst, burst.long_task_at)
