@@ -47,6 +47,10 @@ _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _PX_PER_CHAR = 22.4 / 95  # a wrapped line of prose
 _PX_PER_LINE = 14  # a line of the HTML: a block's margin, a list item's or a code line's height
 _PX_PER_ROW = 12  # a table row's, beyond its lines
+# where a block ends or a block of blocks starts: a line of the HTML as the Markdown renderer
+# writes it (the record drops those newlines: _static._NEWLINE_BEFORE_BLOCK)
+_LINE_ENDS = re.compile(r"</(?:p|li|tr|th|td|h[1-6]|pre|blockquote|ul|ol|table|thead|tbody)>"
+                        r"|<(?:ul|ol|table|thead|tbody|tr|blockquote)\b")
 
 
 def chunked(body: str) -> str:
@@ -93,7 +97,7 @@ def _cuts(body: str) -> list[int]:
 
 def _height(piece: str) -> int:
     # counts, not parsing: an estimate for a few milliseconds at most, over the whole answer
-    lines = piece.count("\n")
+    lines = piece.count("\n") + len(_LINE_ENDS.findall(piece))  # code lines, and block ends
     tags = piece.count("<")
     text = max(0, len(piece) - 24 * tags)
     px = (text * _PX_PER_CHAR + lines * _PX_PER_LINE + piece.count("<tr") * _PX_PER_ROW)

@@ -26,6 +26,8 @@ LIVE_AGAIN = ("view.wait()\n"
 STYLES = ["fontSize", "fontWeight", "fontFamily", "lineHeight", "color", "backgroundColor", "textAlign",
           "paddingLeft", "paddingTop", "marginLeft", "marginTop", "borderLeftWidth", "whiteSpace"]
 
+# text as rendered (innerText): the record leaves out the Markdown renderer's newlines
+# between blocks (_static._NEWLINE_BEFORE_BLOCK), which lay out as nothing
 BOXES_JS = r"""([panel, cell, styles]) => {
     const out = document.querySelectorAll(panel + ' .jp-Cell')[cell].querySelector('.jp-OutputArea-child');
     const root = out.querySelector('.cw-root');
@@ -37,7 +39,7 @@ BOXES_JS = r"""([panel, cell, styles]) => {
             const cs = getComputedStyle(el);
             const s = {};
             for (const k of styles) s[k] = cs[k];
-            return {tag: el.tagName.toLowerCase(), cls: el.className, text: el.textContent.replace(/\s+/g, ' ').trim().slice(0, 30),
+            return {tag: el.tagName.toLowerCase(), cls: el.className, text: el.innerText.replace(/\s+/g, ' ').trim().slice(0, 30),
                     x: Math.round(r.left - o.left), y: Math.round(r.top - root.getBoundingClientRect().top),
                     w: Math.round(r.width), h: Math.round(r.height), s};
         });

@@ -92,3 +92,23 @@ def test_the_record_of_a_long_answer_has_chunks_and_their_style() -> None:
     record = view._repr_mimebundle_()[0]["text/html"]
     assert len(WRAPPER.findall(record)) >= 10
     assert ".cw-chunk{content-visibility:auto" in record.replace(" ", "")
+
+
+def test_the_record_drops_only_the_newlines_between_blocks() -> None:
+    """The renderer's newline before a block tag lays out as nothing and costs the page a text
+    node per block; the newlines that show (a code block's lines, a paragraph's soft breaks,
+    which ``.cw-md p`` keeps as pre-line) stay."""
+    src = ("# Title\n\nline one\nline two\n\n- a\n- b\n\n| x | y |\n|---|---|\n| 1 | 2 |\n\n"
+           "> quoted\n\n```python\ndef f():\n    return 1\n```\n\nafter")
+    html = markdown_html(src)
+    between = re.findall(r">\n</?(\w+)", html)
+    assert between == ["code"], (between, html)  # only the code's last line end, which is the code's
+    assert "line one\nline two" in html
+    code = re.search(r"<pre[^>]*><code[^>]*>(.*?)</code></pre>", html, re.DOTALL)
+    assert code and code[1].count("\n") == 2, html
+    # a long answer: none before any block (code lines between highlighted spans keep theirs)
+    long = markdown_html(long_answer(20_000))
+    blocks = {"p", "ul", "ol", "li", "table", "thead", "tbody", "tr", "th", "td", "blockquote", "pre", "div",
+              "hr", "h1", "h2", "h3", "h4", "h5", "h6"}
+    assert not blocks & set(re.findall(r">\n</?(\w+)", long))
+    assert long.count("</p>") > 100 and long.count("<pre") > 10

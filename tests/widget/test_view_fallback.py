@@ -67,7 +67,7 @@ def test_final_bundle_is_the_record_not_the_widget() -> None:
     # thinking collapsed, Markdown rendered, the tool input pretty-printed, in order
     thinking = page.index('<details class="cw-block cw-thinking"><summary><span class="cw-thinking-label">'
                           'Thinking</span></summary><div class="cw-thinking-body">The user wants a greeting.</div>')
-    heading = page.index("<h1 class=\"jp-toc-ignore\">Hello</h1>\n<p>Here is <em>Markdown</em>.</p>")
+    heading = page.index("<h1 class=\"jp-toc-ignore\">Hello</h1><p>Here is <em>Markdown</em>.</p>")
     tool = page.index('<span class="cw-tool-name">lookup</span></div><pre class="cw-tool-input">'
                       '{\n  &quot;q&quot;: &quot;hello&quot;,\n  &quot;n&quot;: 2\n}</pre>'.replace("&quot;", '"'))
     assert thinking < heading < tool
