@@ -57,6 +57,16 @@ const STEP_MAX = 8192;
 const STEP_MS = 6;
 const FRAME_WORK_MS = 16;
 
+// The record that replaces a finished view lays out the middle of a long text lazily, in
+// chunks sized by an estimate until first shown (claude_widgets/_chunks.py). A reader at
+// the end of the answer has every chunk above the screen: an estimate off by a few percent
+// moves what they read by thousands of pixels when the record comes in. So a finished view
+// measures its text's blocks and, when its record appears where it was, gives each chunk
+// its measured height (the live view and the record lay out box for box:
+// tests/browser/test_look_lab.py). Texts shorter than this have no chunks: not measured.
+const SWAP_MIN_CHARS = 4000;
+const SWAP_WAIT_MS = 60000; // a view kept live (inside another widget) is never replaced
+
 // ------------------------------------------------------------------ stats (for tests)
 
 const STATS = (globalThis.__claudeWidgetsStats ??= {
@@ -66,6 +76,7 @@ const STATS = (globalThis.__claudeWidgetsStats ??= {
   plainChars: 0, // characters appended as text nodes (no Markdown work)
   previews: 0, // appends shown as plain text because the tail was over budget
   relexes: 0, // re-lexings of the open block (step 3 below)
+  chunksSized: 0, // record chunks given their measured heights (sizeChunks)
   openRenders: 0, // re-renderings of an open inline part (step 2 below)
   moved: 0, // finished tail blocks committed as they were (no rendering)
   resyncs: 0, // resync requests sent
@@ -1795,6 +1806,7 @@ class View {
     // a final answer still being laid in (a backlog: see STEP_MS) is not shown as final yet
     const state = this.behind && FINAL.has(s.state) ? "streaming" : s.state || "idle";
     const active = ACTIVE.has(state);
+    if (FINAL.has(state) && !this.swapWatch) this.watchSwap();
     this.root.dataset.cwState = state;
     this.root.classList.toggle("cw-active", active);
     this.root.dataset.cwResync = a.waiting ? "1" : "0";
@@ -1870,11 +1882,80 @@ class View {
     }
   }
 
+  /** Measure the finished text, then give its record's chunks those heights (SWAP_MIN_CHARS). */
+  watchSwap() {
+    this.swapWatch = true;
+    const texts = this.items.filter((it) => it instanceof TextItem);
+    if (!texts.some((it) => it.block.text.length >= SWAP_MIN_CHARS)) return;
+    const host = this.root.closest(".jp-OutputArea, .output_area, .output") || this.root.parentElement;
+    if (!host) return;
+    const chars = this.root.dataset.cwTextChars;
+    const before = new Set(host.querySelectorAll(".cw-record"));
+    // now, in the task that laid in the last of the text: the kernel's update that replaces
+    // the view may be handled before the next frame (one layout, which that frame would do)
+    const measured = texts.map((it) => blockBoxes(it.el));
+    const apply = () => {
+      for (const rec of host.querySelectorAll(".cw-record")) {
+        if (before.has(rec) || rec.dataset.cwTextChars !== chars) continue;
+        observer.disconnect();
+        clearTimeout(timer);
+        sizeChunks(rec, measured);
+        return;
+      }
+    };
+    const observer = new MutationObserver(apply);
+    const timer = setTimeout(() => observer.disconnect(), SWAP_WAIT_MS);
+    observer.observe(host, { childList: true, subtree: true });
+  }
+
   destroy() {
     cancelAnimationFrame(this.frame);
     clearInterval(this.ticker);
     clearTimeout(this.settleTimer);
   }
+}
+
+// ------------------------------------------------------------------ the record's chunks
+
+/**
+ * A text's top-level blocks, as the record has them: [tag, top, bottom + bottom margin];
+ * null if the text is not laid out (a hidden tab, a collapsed output): nothing to go by.
+ */
+function blockBoxes(textEl) {
+  if (!textEl.isConnected || textEl.getClientRects().length === 0) return null;
+  const out = [];
+  for (const part of textEl.children) {
+    for (const el of part.children) {
+      const r = el.getBoundingClientRect();
+      out.push([el.tagName, r.top, r.bottom + (parseFloat(getComputedStyle(el).marginBottom) || 0)]);
+    }
+  }
+  return out;
+}
+
+/**
+ * Give the record's chunks the heights their blocks had in the live view, if the record's
+ * texts have the same blocks (else leave its estimates). A chunk holds its blocks' margins
+ * (layout containment), and its first block has none on top (_chunks.py).
+ */
+function sizeChunks(record, measured) {
+  const texts = [...record.querySelectorAll(".cw-blocks > .cw-text:not(.cw-json)")];
+  if (texts.length !== measured.length || measured.includes(null)) return false;
+  const sizes = [];
+  for (let t = 0; t < texts.length; t++) {
+    const boxes = measured[t];
+    let k = 0;
+    for (const el of texts[t].children) {
+      const chunk = el.classList.contains("cw-chunk");
+      const blocks = chunk ? [...el.children] : [el];
+      for (const b of blocks) if (!boxes[k] || boxes[k++][0] !== b.tagName) return false;
+      if (chunk && blocks.length) sizes.push([el, boxes[k - 1][2] - boxes[k - blocks.length][1]]);
+    }
+    if (k !== boxes.length) return false;
+  }
+  for (const [el, px] of sizes) el.style.containIntrinsicSize = `auto ${px.toFixed(2)}px`;
+  STATS.chunksSized += sizes.length;
+  return true;
 }
 
 // ------------------------------------------------------------------ anywidget entry
