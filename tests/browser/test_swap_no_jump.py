@@ -5,6 +5,10 @@ The record lays out the middle of a long text in chunks sized by an estimate unt
 the estimates alone, for this 12,000-token answer, the page grew by 5,256 px at the swap
 and the reader saw another section. The finished view measures its blocks and gives its
 record's chunks those heights as the record comes in (view.js, ``watchSwap``).
+
+JupyterLab only: Notebook 7 turns a cell's long output into a scrolled box of ~300 px once
+the cell has run (its own choice, for any long output, ``print``'s too), and the reader is
+then at the top of that box whatever the record's heights; the chunks are sized there too.
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ FOLLOW_JS = r"""([panel, cell]) => {
                 if (r.top > top && r.bottom < top + sc.clientHeight) seen = [ps[i].textContent, Math.round(r.top - top)];
                 if (r.bottom < top) break;
             }
-            log.push({record, following, scrollTop: Math.round(sc.scrollTop), seen,
+            log.push({record, following, state: root.dataset.cwState, behind: root.dataset.cwBehind, scrollTop: Math.round(sc.scrollTop), seen,
                       sized: window.__claudeWidgetsStats.chunksSized});
         }
         if (log.filter((l) => l.record).length < 30) requestAnimationFrame(tick);
