@@ -6,9 +6,8 @@ it, the cell reads its height: style and layout) and the table of contents
 (``CodeCell.getHeadings`` sanitises the output's HTML again and parses it for headings).
 Both scale with the record's nodes. This bench times the two passes in a real JupyterLab
 page, with JupyterLab's own sanitiser and typesetter, for the record as built
-(``--variant dropped``: ``_static._NEWLINE_BEFORE_BLOCK`` leaves out the renderer's
-newline before each block tag) against the same record with those newlines kept
-(``kept``), interleaved so that drift hits both alike; medians of ``--runs`` runs.
+(``_static._NEWLINE_BEFORE_BLOCK`` leaves out the renderer's newline before each block
+tag) against the same record with those newlines kept, interleaved so that drift hits both alike; medians of ``--runs`` runs.
 
     python bench/record_in_lab.py [--tokens 50000] [--runs 8]
 
@@ -29,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from _lab import lab_in_chromium
 
-import claude_widgets._static as _static
+from claude_widgets import _static
 from claude_widgets._view import StreamView
 from tests.browser._helpers import Notebook
 from tests.widget._factory import raw_events

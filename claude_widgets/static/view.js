@@ -63,7 +63,9 @@ const FRAME_WORK_MS = 16;
 // moves what they read by thousands of pixels when the record comes in. So a finished view
 // measures its text's blocks and, when its record appears where it was, gives each chunk
 // its measured height (the live view and the record lay out box for box:
-// tests/browser/test_look_lab.py). Texts shorter than this have no chunks: not measured.
+// tests/browser/test_look_lab.py). Shorter texts are not measured: their records have a
+// chunk or two at most (chunks start at _chunks.MIN_CHARS of HTML, ~3x the Markdown of
+// prose), whose estimates can move the reader little.
 const SWAP_MIN_CHARS = 4000;
 const SWAP_WAIT_MS = 60000; // a view kept live (inside another widget) is never replaced
 
@@ -1894,6 +1896,7 @@ class View {
     // now, in the task that laid in the last of the text: the kernel's update that replaces
     // the view may be handled before the next frame (one layout, which that frame would do)
     const measured = texts.map((it) => blockBoxes(it.el));
+    if (measured.includes(null)) return; // not laid out: nothing to size the chunks by
     const apply = () => {
       for (const rec of host.querySelectorAll(".cw-record")) {
         if (before.has(rec) || rec.dataset.cwTextChars !== chars) continue;
@@ -1940,7 +1943,7 @@ function blockBoxes(textEl) {
  */
 function sizeChunks(record, measured) {
   const texts = [...record.querySelectorAll(".cw-blocks > .cw-text:not(.cw-json)")];
-  if (texts.length !== measured.length || measured.includes(null)) return false;
+  if (texts.length !== measured.length) return false;
   const sizes = [];
   for (let t = 0; t < texts.length; t++) {
     const boxes = measured[t];
