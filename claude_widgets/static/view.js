@@ -1763,7 +1763,9 @@ class View {
     this.root.dataset.cwTextChars = String(chars);
     this.root.dataset.cwSeq = String(a.seq);
     this.root.dataset.cwRenderedChars = String(STATS.renderedChars);
+    this.laidFinal = final && !this.behind;
     this.updateStatus();
+    if (this.laidFinal) this.watchSwap();
   }
 
   /**
@@ -1805,10 +1807,11 @@ class View {
   updateStatus() {
     const a = this.answer;
     const s = a.status;
-    // a final answer still being laid in (a backlog: see STEP_MS) is not shown as final yet
-    const state = this.behind && FINAL.has(s.state) ? "streaming" : s.state || "idle";
+    // A final answer is shown as final once the flush that lays in all of it has run: not
+    // while a backlog is stepped in (STEP_MS), nor between its status and the next frame
+    // (this ticker may come first), so that "done" on the page means the text is all there.
+    const state = FINAL.has(s.state) && !this.laidFinal ? "streaming" : s.state || "idle";
     const active = ACTIVE.has(state);
-    if (FINAL.has(state) && !this.swapWatch) this.watchSwap();
     this.root.dataset.cwState = state;
     this.root.classList.toggle("cw-active", active);
     this.root.dataset.cwResync = a.waiting ? "1" : "0";
@@ -1884,25 +1887,32 @@ class View {
     }
   }
 
-  /** Measure the finished text, then give its record's chunks those heights (SWAP_MIN_CHARS). */
+  /**
+   * Measure the finished text as laid in, then give its record's chunks those heights
+   * (SWAP_MIN_CHARS). Called after each flush that lays in a final answer: an op that came
+   * after the status (queued behind a snapshot) changes the text, and it is measured again.
+   */
   watchSwap() {
-    this.swapWatch = true;
+    const chars = this.root.dataset.cwTextChars;
+    if (this.swap && this.swap.chars === chars) return;
     const texts = this.items.filter((it) => it instanceof TextItem);
     if (!texts.some((it) => it.block.text.length >= SWAP_MIN_CHARS)) return;
     const host = this.root.closest(".jp-OutputArea, .output_area, .output") || this.root.parentElement;
     if (!host) return;
-    const chars = this.root.dataset.cwTextChars;
-    const before = new Set(host.querySelectorAll(".cw-record"));
     // now, in the task that laid in the last of the text: the kernel's update that replaces
     // the view may be handled before the next frame (one layout, which that frame would do)
     const measured = texts.map((it) => blockBoxes(it.el));
     if (measured.includes(null)) return; // not laid out: nothing to size the chunks by
+    const first = !this.swap;
+    this.swap = { chars, measured };
+    if (!first) return; // already watching: the record is sized by the latest measure
+    const before = new Set(host.querySelectorAll(".cw-record"));
     const apply = () => {
       for (const rec of host.querySelectorAll(".cw-record")) {
-        if (before.has(rec) || rec.dataset.cwTextChars !== chars) continue;
+        if (before.has(rec) || rec.dataset.cwTextChars !== this.swap.chars) continue;
         observer.disconnect();
         clearTimeout(timer);
-        sizeChunks(rec, measured);
+        sizeChunks(rec, this.swap.measured);
         return;
       }
     };

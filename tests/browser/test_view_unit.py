@@ -375,6 +375,25 @@ def test_output_tokens_estimated_while_streaming(unit: Any) -> None:
     assert "out 93 tokens" in bar and "≈" not in bar and "31.0 tok/s" in bar
 
 
+
+def test_done_is_shown_once_the_text_is_laid_in(unit: Any) -> None:
+    """The bar's ticker can run between the final status and the frame that lays in the last
+    text: it must not show (or measure for the record, watchSwap) a "done" page without it."""
+    _setup(unit)
+    states = unit.evaluate("""async () => {
+        h.ops([["start", 0, {type: "text", name: null, id: null}], ["append", 0, 0, "Hello "]]);
+        await h.settle();
+        const view = [...h.answer().views][0];
+        h.ops([["append", 0, 6, "world."]]);
+        h.setStatus({state: "done", output_tokens: 3, elapsed: 1.0});
+        await Promise.resolve();
+        view.updateStatus();  // the ticker, before the next frame
+        const early = [view.root.dataset.cwState, view.root.querySelector('.cw-text').textContent.includes("world")];
+        await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+        return [early, [view.root.dataset.cwState, view.root.querySelector('.cw-text').textContent.trim()]];
+    }""")
+    assert states == [["streaming", False], ["done", "Hello world."]]
+
 # Classic payloads, one paragraph each; the `visible` part must show as text.
 XSS_PAYLOADS = [
     ("<script>alert(1)</script>", "<script>alert(1)</script>"),
