@@ -134,12 +134,41 @@ function loadVendor() {
         ]);
       }
       const [markedMod, purifyMod, temmlMod, hljsMod] = mods;
-      return makeMarkdown(markedMod, purifyMod.default, temmlMod.default, hljsMod.default);
+      const md = makeMarkdown(markedMod, purifyMod.default, temmlMod.default, hljsMod.default);
+      await warmUp(md); // before the first view: its first frames would compile all this
+      return md;
     })();
     cache.set(key, promise);
     promise.catch(() => cache.delete(key)); // let a later widget try again
   }
   return promise;
+}
+
+// Samples of what answers hold, rendered once when the renderer loads, each in a task of
+// its own: a page's first rendering of each kind compiles the code for it (marked's lexer,
+// the sanitiser, Highlight.js, Temml), and that made the first frame of the first answer
+// on a page cost 50-140 ms (a paced stream's first frame in JupyterLab: 74 ms of script).
+// The first view waits for it (a few tasks, while the request waits for its first token).
+const WARM_UP = [
+  "# Title\n\nA paragraph with **bold**, *em*, `code`, a [link](https://example.com) and www.example.com.\n",
+  "- one\n- two\n  1. three\n\n> a quote\n\n| a | b |\n|---|:-:|\n| 1 | 2 |\n",
+  "```python\ndef f(x: int) -> int:\n    return x * 2  # twice\n```\n\n```js\nconst y = [1, 2].map((v) => v + 1);\n```\n",
+  "Inline $a^2 + b^2 = c^2$ and\n\n$$\\sum_{k=1}^{n} k = \\frac{n(n+1)}{2}$$\n",
+];
+
+async function warmUp(md) {
+  for (const src of WARM_UP) {
+    await new Promise((resolve) => setTimeout(resolve, 0)); // a task each: no long task
+    const counts = { ...STATS }; // not the answers' work: leave the counters as they were
+    try {
+      const tokens = md.lex(src);
+      md.render(tokens, tokens.links, src.length);
+      md.renderInline(src.slice(0, 80));
+    } catch (err) {
+      console.warn("[claude-widgets] warm-up:", err);
+    }
+    Object.assign(STATS, counts);
+  }
 }
 
 // ------------------------------------------------------------------ Markdown → safe DOM
@@ -1719,10 +1748,15 @@ class View {
     this.settleTimer = setTimeout(() => this.schedule(true), SETTLE_MS);
   }
 
-  /** The next backlog step: what STEP_MS of work takes at the rate of the step just taken. */
+  /**
+   * The next backlog step: what STEP_MS of work takes at the rate of the step just taken,
+   * but at most twice that step. One cheap step (plain text appended, no re-lexing) says
+   * little of the next (a list or table re-lexed whole): growing at once to STEP_MAX after
+   * it made the next step cost ~60 ms on a slow machine. A slow step shrinks the next at once.
+   */
   timeStep(chars, ms) {
     const fit = Math.round((chars * STEP_MS) / Math.max(ms, 0.05));
-    this.step = Math.min(STEP_MAX, Math.max(STEP_MIN, fit));
+    this.step = Math.min(STEP_MAX, 2 * Math.max(chars, STEP_MIN), Math.max(STEP_MIN, fit));
   }
 
   /** Has this flush spent its frame's budget? (Backlogs continue in the next frame.) */
@@ -1937,10 +1971,17 @@ class View {
 function blockBoxes(textEl) {
   if (!textEl.isConnected || textEl.getClientRects().length === 0) return null;
   const out = [];
+  // A block's bottom margin is set by its tag, its class and whether it ends its part
+  // (view.css): read once per kind, not per block (getComputedStyle for each of thousands
+  // of blocks took ~40 ms of the final frame at 50k tokens).
+  const margins = new Map();
   for (const part of textEl.children) {
     for (const el of part.children) {
       const r = el.getBoundingClientRect();
-      out.push([el.tagName, r.top, r.bottom + (parseFloat(getComputedStyle(el).marginBottom) || 0)]);
+      const kind = `${el.tagName}.${el.className}${el.nextElementSibling ? "" : ":last"}`;
+      let mb = margins.get(kind);
+      if (mb === undefined) margins.set(kind, (mb = parseFloat(getComputedStyle(el).marginBottom) || 0));
+      out.push([el.tagName, r.top, r.bottom + mb]);
     }
   }
   return out;
