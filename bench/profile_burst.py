@@ -107,7 +107,8 @@ def analyse(events: list[dict[str, Any]], min_ms: float, top: int) -> list[str]:
             if e["name"] in ("FunctionCall", "EvaluateScript", "TimerFire", "FireAnimationFrame", "EventDispatch"):
                 label += f" {d.get('functionName') or d.get('type') or ''} {_script(d.get('url', ''))}".rstrip()
             by_name[label] += selft[id(e)]
-        out.append(f"\n-- task {t['dur'] / 1000:,.0f} ms at +{(t0 - tasks[0]['ts']) / 1e6:.2f} s")
+        cpu = f" (on the CPU: {t['tdur'] / 1000:,.0f} ms)" if "tdur" in t else ""
+        out.append(f"\n-- task {t['dur'] / 1000:,.0f} ms{cpu} at +{(t0 - tasks[0]['ts']) / 1e6:.2f} s")
         for label, us in by_name.most_common(top):
             if us >= 1000:
                 out.append(f"   {us / 1000:7.1f} ms  {label}")

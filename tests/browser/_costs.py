@@ -157,6 +157,9 @@ _INSTALL_JS = """([panel, cell]) => {
         rec.loaf.push({t: performance.timeOrigin + e.startTime, d: e.duration,
             own: own.reduce((a, s) => a + s.duration, 0),
             ownAt: own.map((s) => performance.timeOrigin + s.startTime),
+            // the frame's rendering: from its start (rAF callbacks, ResizeObserver…), and its style and layout
+            render: e.renderStart ? Math.round(e.startTime + e.duration - e.renderStart) : 0,
+            layout: e.styleAndLayoutStart ? Math.round(e.startTime + e.duration - e.styleAndLayoutStart) : 0,
             scripts: e.scripts.map((s) => [s.sourceURL.startsWith('blob:') ? 'StreamView' : s.sourceURL.split('/').pop().split('?')[0],
                                             s.invoker.slice(0, 40), Math.round(s.duration), Math.round(s.forcedStyleAndLayoutDuration)])});
     } });
@@ -192,6 +195,7 @@ class Result:
     own_longest_task_ms: float = 0.0  # the longest long task in which StreamView's code ran
     own_longest_frame_ms: float = 0.0  # the longest long frame in which StreamView's code ran
     own_script_ms: float = 0.0  # StreamView's scripts' time in long frames, all in all
+    own_frame_script_ms: float = 0.0  # the most of StreamView's script time in one long frame
     other_longest_frame_ms: float = 0.0  # the longest long frame without StreamView's code
     loaf: list[dict[str, Any]] | None = field(default=None, repr=False)
 
@@ -326,6 +330,7 @@ def measure(nb: Any, cell: int, sink: str, tokens: int, paced: bool, *, settle_s
     result.own_longest_task_ms = max((d for d, t in rec["long"] if any(t - 1 <= s <= t + d for s in starts)), default=0.0)
     result.own_longest_frame_ms = max((f["d"] for f in own_frames), default=0.0)
     result.own_script_ms = sum(f["own"] for f in own_frames)
+    result.own_frame_script_ms = max((f["own"] for f in own_frames), default=0.0)
     result.other_longest_frame_ms = max((f["d"] for f in rec["loaf"] if not f["ownAt"]), default=0.0)
     if paced and rec["mut"]:
         lags: list[float] = []
