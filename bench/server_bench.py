@@ -18,7 +18,7 @@ import anthropic
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from claude_widgets import DEFAULT_MODEL  # noqa: E402
+from claude_widgets import DEFAULT_MODEL
 
 TOKENS = (1_000, 5_000, 20_000)
 REPEAT = 3

@@ -89,7 +89,7 @@ def test_a_venv_built_from_binder_files_runs_every_notebook(tmp_path: Path) -> N
     notebooks = sorted(copies.glob("[0-9][0-9]_*.ipynb"))
     assert notebooks
     run = subprocess.run(["bash", str(BINDER / "start"), str(py), str(ROOT / "scripts" / "execute_notebooks.py"),
-                          *map(str, notebooks)], env=env, capture_output=True, text=True, timeout=600)
+                          *map(str, notebooks)], env=env, check=False, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     for copy in notebooks:
         stored = ROOT / "notebooks" / copy.name

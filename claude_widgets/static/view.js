@@ -601,12 +601,20 @@ class Answer {
     this.waiting = false; // a resync was asked for; ops wait for the next snapshot
     this.held = []; // ops received while waiting
     this.queue = Promise.resolve(); // snapshots inflate asynchronously: keep order
+    this.pending = 0; // functions in the queue
+    this.pendingOps = 0; // …of which ops messages
     this.views = new Set();
     this.stopSent = false;
   }
 
-  enqueue(fn) {
-    this.queue = this.queue.then(fn).catch((err) => console.error("[claude-widgets]", err));
+  enqueue(fn, ops = false) {
+    this.pending += 1;
+    this.pendingOps += ops ? 1 : 0;
+    this.queue = this.queue.then(fn).catch((err) => console.error("[claude-widgets]", err))
+      .finally(() => {
+        this.pending -= 1;
+        this.pendingOps -= ops ? 1 : 0;
+      });
   }
 
   notify(force = false) {
@@ -618,7 +626,18 @@ class Answer {
     this.status = { ...this.status, ...status };
     this.statusAt = performance.now();
     if (!ACTIVE.has(this.status.state)) this.stopSent = false;
-    this.notify(FINAL.has(this.status.state));
+    if (!FINAL.has(this.status.state)) return this.notify();
+    // The end is laid in now, in this task: the kernel's next message may replace the view
+    // with its record before the next frame, and the view measures its text for that
+    // record as it ends (watchSwap). The ops that came before this status are applied (in
+    // the microtasks after their message); the snapshot the kernel sends with its end (the
+    // same answer, unless ops were lost) is still inflating (a real async step): whatever
+    // it changes is laid in after it. Ops still queued (behind a resync) are waited for.
+    const end = () => {
+      for (const v of this.views) v.flushNow();
+    };
+    if (!this.pendingOps) end();
+    if (this.pending) this.enqueue(end);
   }
 
   onSnapshot() {
@@ -630,7 +649,7 @@ class Answer {
 
   onMessage(msg) {
     if (!msg || msg.k !== "ops") return;
-    this.enqueue(() => this.receiveOps(msg));
+    this.enqueue(() => this.receiveOps(msg), true);
   }
 
   receiveOps(msg) {
@@ -1741,6 +1760,14 @@ class View {
       this.forceNext = false;
       this.flush(f);
     });
+  }
+
+  /** Flush now, not in the next frame (the answer ended: Answer.onStatus). */
+  flushNow() {
+    cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    this.forceNext = false;
+    this.flush(true);
   }
 
   settleLater() {

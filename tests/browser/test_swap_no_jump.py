@@ -70,7 +70,10 @@ def test_the_end_of_a_long_answer_stays_in_place_at_the_swap(lab_notebook: Any) 
     log = nb.page.evaluate("() => window.__cwFollow")
     live = [entry for entry in log if not entry["record"]]
     record = [entry for entry in log if entry["record"]]
-    assert live[-1]["following"] is False and live[-1]["seen"], live[-1]  # the reader was at the end
+    # the reader was at the end of the live view in its last frame: following it, or done (the
+    # end is laid in with the final status, in that task, and JupyterLab can replace the view
+    # with its record before the next frame, so the last frame may still say streaming)
+    assert live[-1]["seen"] and (live[-1]["following"] or live[-1]["state"] == "done"), live[-1]
     assert record[0]["sized"] >= 10, record[0]  # the record has chunks, sized as measured
     # from the record's first frame on, the same paragraph at the same place
     for entry in record:

@@ -376,23 +376,51 @@ def test_output_tokens_estimated_while_streaming(unit: Any) -> None:
 
 
 
-def test_done_is_shown_once_the_text_is_laid_in(unit: Any) -> None:
-    """The bar's ticker can run between the final status and the frame that lays in the last
-    text: it must not show (or measure for the record, watchSwap) a "done" page without it."""
+def test_the_end_is_laid_in_with_its_status(unit: Any) -> None:
+    """The final status lays in the end at once, in its own task, after the ops before it: the
+    kernel's next message may replace the view with its record before the next frame, and
+    the view measures its text for the record as it ends. Until then the bar's ticker does
+    not say "done" (it did, and watchSwap measured a page without the last text)."""
     _setup(unit)
     states = unit.evaluate("""async () => {
         h.ops([["start", 0, {type: "text", name: null, id: null}], ["append", 0, 0, "Hello "]]);
         await h.settle();
         const view = [...h.answer().views][0];
-        h.ops([["append", 0, 6, "world."]]);
+        const now = () => [view.root.dataset.cwState, view.root.querySelector('.cw-text').textContent.includes("world")];
+        h.ops([["append", 0, 6, "world."]]);  // queued (applied in a microtask)
         h.setStatus({state: "done", output_tokens: 3, elapsed: 1.0});
-        await Promise.resolve();
-        view.updateStatus();  // the ticker, before the next frame
-        const early = [view.root.dataset.cwState, view.root.querySelector('.cw-text').textContent.includes("world")];
-        await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
-        return [early, [view.root.dataset.cwState, view.root.querySelector('.cw-text').textContent.trim()]];
+        view.updateStatus();  // the ticker, before the queue ran
+        const early = now();
+        let frames = 0;
+        const counter = requestAnimationFrame(() => { frames += 1; });
+        await h.answer().queue;  // microtasks only: no frame in between
+        const end = [...now(), frames];
+        cancelAnimationFrame(counter);
+        return [early, end];
     }""")
-    assert states == [["streaming", False], ["done", "Hello world."]]
+    assert states == [["streaming", False], ["done", True, 0]]
+
+
+def test_the_end_is_laid_in_while_the_final_snapshot_inflates(unit: Any) -> None:
+    """The kernel ends with its ops, a snapshot of the same answer and the status: the end is
+    laid in with the status, not after the snapshot's inflating (a real async step, during
+    which JupyterLab could already have swapped the view for its record: test_swap_no_jump)."""
+    _setup(unit)
+    text = "Hello world."
+    states = unit.evaluate("""async ([text, snap]) => {
+        h.ops([["start", 0, {type: "text", name: null, id: null}], ["append", 0, 0, "Hello "]], 1);
+        await h.settle();
+        const view = [...h.answer().views][0];
+        h.ops([["append", 0, 6, "world."]], 2);
+        while (h.answer().pending) await h.answer().queue;  // the ops' message, handled (no frame yet)
+        h.setSnapshot(snap);
+        h.setStatus({state: "done", output_tokens: 3, elapsed: 1.0});
+        const now = [view.root.dataset.cwState, view.root.querySelector('.cw-text').textContent.trim(), h.answer().pending > 0];
+        await h.settle();
+        return [now, [view.root.dataset.cwState, view.root.querySelector('.cw-text').textContent.trim()]];
+    }""", [text, snapshot_bytes(2, [{"text": text, "done": True}])])
+    assert states == [["done", text, True], ["done", text]]  # done while the snapshot still inflates
+
 
 # Classic payloads, one paragraph each; the `visible` part must show as text.
 XSS_PAYLOADS = [

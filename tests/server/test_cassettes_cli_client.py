@@ -95,7 +95,7 @@ def test_command_line_server_prints_its_url_first(tmp_path: Path) -> None:
 
 def test_command_line_rejects_a_bad_fault_spec() -> None:
     proc = subprocess.run([sys.executable, "-m", "claude_widgets.server", "--fault", "boom=1"],
-                          capture_output=True, text=True, timeout=30)
+                          check=False, capture_output=True, text=True, timeout=30)
     assert proc.returncode != 0 and "x-offline-fault" in proc.stderr
 
 

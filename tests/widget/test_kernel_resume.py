@@ -11,7 +11,6 @@ import pytest
 from claude_widgets import DEFAULT_MODEL
 from claude_widgets.server import OfflineServer
 from claude_widgets.server._scenarios import MARKDOWN_TOUR
-
 from tests._kernel import Kernel, status_updates, stream_view_comm_ids
 
 

@@ -255,7 +255,7 @@ def test_the_record_carries_only_the_css_its_elements_use() -> None:
     from claude_widgets._static import _css
 
     page, _ = finished(BLOCKS)._repr_mimebundle_()
-    style = re.search(r"<style>(.*?)</style>", page["text/html"], re.S).group(1)  # type: ignore[union-attr]
+    style = re.search(r"<style>(.*?)</style>", page["text/html"], re.DOTALL).group(1)  # type: ignore[union-attr]
     assert len(style) < len(_css()) - 3000  # ~8.6 KB in all; this record needs ~4.6 KB
     assert ".claude-widgets-streamview{" in style and "--cw-border" in style  # the variables stay
     assert ".cw-bar{" in style and ".cw-thinking{" in style and ".cw-tool-input{" in style
@@ -269,7 +269,7 @@ def test_the_record_carries_only_the_rules_of_its_final_state() -> None:
 
     def style_of(view: StreamView) -> str:
         page, _ = view._repr_mimebundle_()
-        return re.search(r"<style>(.*?)</style>", page["text/html"], re.S).group(1)  # type: ignore[union-attr]
+        return re.search(r"<style>(.*?)</style>", page["text/html"], re.DOTALL).group(1)  # type: ignore[union-attr]
 
     done = style_of(finished(BLOCKS))
     assert '[data-cw-state="done"] .cw-spinner{' in done
