@@ -269,6 +269,9 @@ def write(results: list[Result], adversarial: list[tuple[str, float, float, str]
     return "\n".join(lines) + "\n"
 
 
+RECORD_PASSES = "## The record's passes in JupyterLab"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="StreamView and print only")
@@ -291,6 +294,11 @@ def main() -> None:
     if args.adversarial_only and path.exists() and marker in path.read_text():
         # keep the browser table of the last full run; replace only the adversarial section
         out = path.read_text().split(marker)[0] + marker + out.split(marker)[1]
+    elif path.exists() and RECORD_PASSES in path.read_text():
+        # bench/record_in_lab.py's section is quoted by hand (its own run): keep it
+        kept = path.read_text().split(RECORD_PASSES)[1].split("\n## ")[0]
+        head, tail = out.split(marker)
+        out = f"{head}{RECORD_PASSES}{kept.rstrip()}\n\n{marker}{tail}"
     path.write_text(out)
     print(out)
 
