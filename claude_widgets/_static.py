@@ -23,6 +23,7 @@ import html
 import json
 import re
 from collections.abc import Callable, Mapping
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Any
 
@@ -329,16 +330,23 @@ def fallback_label(n: int) -> str:
     return "" if not n else "1 block shown as plain text" if n == 1 else f"{n} blocks shown as plain text"
 
 
+def to_fixed(x: float, digits: int) -> str:
+    """``x.toFixed(digits)`` as view.js writes it, for the record to read the same: JavaScript
+    rounds a tie (a float exactly halfway, as 0.25) up, Python's format to even (0.25 → "0.2"
+    here, "0.3" live: seen in CI as a status line that changed at the swap)."""
+    return str(Decimal(x).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP))
+
+
 def format_elapsed(seconds: float) -> str:
     """As the live status line (view.js: formatElapsed)."""
     if seconds < 60:
-        return f"{seconds:.1f} s"
+        return f"{to_fixed(seconds, 1)} s"
     return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
 
 
 def _time_spans(status: Mapping[str, Any], output_tokens: int) -> list[str]:
     elapsed = float(status.get("elapsed") or 0.0)
-    rate = f"{output_tokens / elapsed:.1f} tok/s" if output_tokens > 1 and elapsed > 0.2 else ""
+    rate = f"{to_fixed(output_tokens / elapsed, 1)} tok/s" if output_tokens > 1 and elapsed > 0.2 else ""
     return [_el("span", "cw-elapsed", format_elapsed(elapsed)), _el("span", "cw-rate", rate)]
 
 

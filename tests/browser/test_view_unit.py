@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from claude_widgets import _static
 from claude_widgets._esm import build_esm
 from claude_widgets.server import _scenarios
 
@@ -373,6 +374,19 @@ def test_output_tokens_estimated_while_streaming(unit: Any) -> None:
         return h.views[0].querySelector('.cw-bar').textContent;
     }""")
     assert "out 93 tokens" in bar and "≈" not in bar and "31.0 tok/s" in bar
+
+
+@pytest.mark.parametrize(("elapsed", "out"), [(0.25, 22), (0.75, 5), (4.0, 49), (0.35, 7), (61.5, 3), (0.2, 2)])
+def test_the_time_and_rate_read_as_the_record_writes_them(unit: Any, elapsed: float, out: int) -> None:
+    """Halfway figures (0.25 s, 49 tokens in 4 s = 12.25 tok/s): JavaScript's toFixed rounds
+    them up, Python's format to even; the record writes what the live bar showed."""
+    _setup(unit)
+    live = unit.evaluate("""async ([elapsed, out]) => {
+        h.setStatus({state: "done", output_tokens: out, elapsed});
+        await h.settle();
+        return [...h.views[0].querySelectorAll('.cw-elapsed, .cw-rate')].map((el) => el.outerHTML);
+    }""", [elapsed, out])
+    assert live == _static._time_spans({"elapsed": elapsed}, out)
 
 
 
