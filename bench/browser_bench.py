@@ -291,12 +291,13 @@ def main() -> None:
     path = REPO / "bench" / "results" / "browser.md"
     path.parent.mkdir(exist_ok=True)
     marker = "## 1 MB adversarial answers"
-    if args.adversarial_only and path.exists() and marker in path.read_text():
+    last = path.read_text() if path.exists() else ""
+    if args.adversarial_only and marker in last:
         # keep the browser table of the last full run; replace only the adversarial section
-        out = path.read_text().split(marker)[0] + marker + out.split(marker)[1]
-    elif path.exists() and RECORD_PASSES in path.read_text():
+        out = last.split(marker)[0] + marker + out.split(marker)[1]
+    elif RECORD_PASSES in last:
         # bench/record_in_lab.py's section is quoted by hand (its own run): keep it
-        kept = path.read_text().split(RECORD_PASSES)[1].split("\n## ")[0]
+        kept = last.split(RECORD_PASSES)[1].split("\n## ")[0]
         head, tail = out.split(marker)
         out = f"{head}{RECORD_PASSES}{kept.rstrip()}\n\n{marker}{tail}"
     path.write_text(out)

@@ -389,7 +389,6 @@ def test_the_time_and_rate_read_as_the_record_writes_them(unit: Any, elapsed: fl
     assert live == _static._time_spans({"elapsed": elapsed}, out)
 
 
-
 def test_the_end_is_laid_in_with_its_status(unit: Any) -> None:
     """The final status lays in the end at once, in its own task, after the ops before it: the
     kernel's next message may replace the view with its record before the next frame, and
