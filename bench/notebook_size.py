@@ -94,8 +94,8 @@ def main() -> int:
     lines = [
         "# Saved notebook size after `jupyter nbconvert --to notebook --execute`",
         "",
-        f"Measured by `python bench/notebook_size.py` on {date.today().isoformat()} (default nbconvert settings, "
-        "no `CLAUDE_WIDGETS_BLOCK`; offline server at its default pacing).",
+        (f"Measured by `python bench/notebook_size.py` on {date.today().isoformat()} (default nbconvert settings, "
+        "no `CLAUDE_WIDGETS_BLOCK`; offline server at its default pacing)."),
         "",
         "| measurement | value | goal |",
         "|---|---:|---:|",
@@ -109,12 +109,12 @@ def main() -> int:
         "",
         f"Notebook 06's widget state by model: {models}.",
         "",
-        "- Before (issue 14): notebook 06 executed the same way wrote 2,448 KB, 2.2 MB of it widget state "
-        "(the view's ES module and CSS, ~100 KB, once per StreamView: 22 copies).",
-        "- Now the view's code travels once per kernel in one `ViewCode` model (`claude_widgets/_code.py`, "
+        ("- Before (issue 14): notebook 06 executed the same way wrote 2,448 KB, 2.2 MB of it widget state "
+        "(the view's ES module and CSS, ~100 KB, once per StreamView: 22 copies)."),
+        ("- Now the view's code travels once per kernel in one `ViewCode` model (`claude_widgets/_code.py`, "
         "zlib-compressed); a finished view whose outputs became its record is closed, after one update that "
         "empties its snapshot and loader (nbclient keeps the last state of closed models); its `Layout` opens "
-        "with the set properties only. Views inside other widgets stay open and live (6 in notebook 06).",
+        "with the set properties only. Views inside other widgets stay open and live (6 in notebook 06)."),
         f"- Machine: {platform.machine()}, Python {platform.python_version()}.",
         "",
     ]

@@ -95,8 +95,8 @@ def main() -> None:
         "",
         f"Median time to first byte of a short answer (30 requests, keep-alive): **{small:.1f} ms**.",
         "",
-        f"Server: `python -m claude_widgets.server --delay-ms 0` in its own process; median of {REPEAT} runs; "
-        "reader and server share the machine's cores.",
+        (f"Server: `python -m claude_widgets.server --delay-ms 0` in its own process; median of {REPEAT} runs; "
+        "reader and server share the machine's cores."),
     ]
     table = "\n".join(lines)
     print(table)

@@ -14,7 +14,7 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff() -> None:
-    result = run("ruff", "check", "claude_widgets")
+    result = run("ruff", "check", "claude_widgets", "tests", "bench")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

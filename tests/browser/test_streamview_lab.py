@@ -287,8 +287,8 @@ print("ready")'''
 
 def test_magic_tool_loop_streams_into_one_view(lab_notebook: Any) -> None:
     """%%claude with Python tools in JupyterLab: every step live in one view, then one record."""
-    nb = lab_notebook([MAGIC_SETUP, "%%claude --tools get_weather,calculator\n"
-                                    "What's the weather in Paris, and what is that temperature in Fahrenheit?"])
+    nb = lab_notebook([MAGIC_SETUP, ("%%claude --tools get_weather,calculator\n"
+                                    "What's the weather in Paris, and what is that temperature in Fahrenheit?")])
     nb.run_all()
     nb.start_sampling(1, every_ms=20)
     nb.wait_state(1, "done", timeout=90_000)

@@ -26,8 +26,8 @@ CELLS = [
     "import claude_widgets as cw\nclient = cw.client()",
     "%load_ext claude_widgets",
     "%%claude\nWrite a haiku about streaming",
-    "view = cw.stream(client, model=cw.DEFAULT_MODEL, max_tokens=300,\n"
-    "                 messages=[{'role': 'user', 'content': 'What is the capital of France?'}])",
+    ("view = cw.stream(client, model=cw.DEFAULT_MODEL, max_tokens=300,\n"
+    "                 messages=[{'role': 'user', 'content': 'What is the capital of France?'}])"),
 ]
 
 

@@ -190,7 +190,7 @@ def test_a_model_that_starts_over_differently_resets_honestly(client: anthropic.
     base = baseline(server, model, "text", 0)
     other = baseline(server, model, "text", 3)
     k = place(base, where)
-    s, events, tag = stream_with(client, clock, kwargs_for(model, "text"),
+    s, events, _tag = stream_with(client, clock, kwargs_for(model, "text"),
                                  [f"drop-after={k}", "continue=restart"], [0, 1, 3])
     view = consume(events)
     record_property("strategies", " ".join(a.strategy for a in s.attempts))

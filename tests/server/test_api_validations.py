@@ -31,7 +31,7 @@ def _send(client: anthropic.Anthropic, stream: bool, **kwargs: Any) -> Any:
 def _tool_turn(client: anthropic.Anthropic) -> tuple[list[dict[str, Any]], Any]:
     question = {"role": "user", "content": "What's the weather in Paris?"}
     first = client.messages.create(**BASE, thinking=THINKING, tools=[WEATHER], messages=[question])  # type: ignore[arg-type]
-    assert [b.type for b in first.content][0] == "thinking" and first.stop_reason == "tool_use"
+    assert next(b.type for b in first.content) == "thinking" and first.stop_reason == "tool_use"
     call = next(b for b in first.content if b.type == "tool_use")
     result = {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "18°C"}]}
     return [question, result], [b.model_dump(exclude_none=True) for b in first.content]

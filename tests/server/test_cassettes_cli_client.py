@@ -72,9 +72,9 @@ def test_cassette_faults_count_content_deltas(server: OfflineServer, tmp_path: P
     with OfflineServer(delay_ms=0, cassette=tmp_path) as replay:
         sdk = anthropic.Anthropic(base_url=replay.base_url, api_key="k", max_retries=0)
         seen = []
-        with pytest.raises(anthropic.APIStatusError):
-            with sdk.messages.stream(**REQUEST, extra_headers={"x-offline-fault": "error-after=5"}) as s:  # type: ignore[arg-type]
-                seen.extend(s.text_stream)
+        with (pytest.raises(anthropic.APIStatusError),
+              sdk.messages.stream(**REQUEST, extra_headers={"x-offline-fault": "error-after=5"}) as s):  # type: ignore[arg-type]
+            seen.extend(s.text_stream)
         assert len(seen) == 5
 
 

@@ -10,6 +10,7 @@ body holds the same input as the stream's final message.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -60,7 +61,7 @@ def test_eager_chunks_are_fewer_and_longer(client: anthropic.Anthropic) -> None:
     assert len(eager) < len(buffered) / 2
     assert max(map(len, eager)) > 2 * max(map(len, buffered))
     # "fewer word breaks": an eager chunk ends at a word's end, never inside "Roses" or "violets"
-    assert all(not (a[-1:].isalpha() and b[:1].isalpha()) for a, b in zip(eager, eager[1:], strict=False))
+    assert all(not (a[-1:].isalpha() and b[:1].isalpha()) for a, b in itertools.pairwise(eager))
 
 
 @pytest.fixture(scope="module")

@@ -114,9 +114,9 @@ def test_oversized_body_is_413(server: OfflineServer) -> None:
 ])
 def test_injected_status_raises_the_sdk_exception(client: anthropic.Anthropic, fault_id: str, status: int,
                                                   exc: type[Exception], etype: str) -> None:
-    with pytest.raises(exc) as info:
-        with client.messages.stream(**OK, extra_headers={"x-offline-fault": f"status={status}; id={fault_id}"}):  # type: ignore[arg-type]
-            pass
+    with (pytest.raises(exc) as info,
+          client.messages.stream(**OK, extra_headers={"x-offline-fault": f"status={status}; id={fault_id}"})):  # type: ignore[arg-type]
+        pass
     assert info.value.status_code == status  # type: ignore[attr-defined]
     assert info.value.body["error"]["type"] == etype  # type: ignore[attr-defined]
 
@@ -148,10 +148,9 @@ def test_sdk_gives_up_after_max_retries(server: OfflineServer, fault_id: str) ->
 
 def test_error_event_mid_stream_raises_and_keeps_partial_text(client: anthropic.Anthropic, fault_id: str) -> None:
     seen = []
-    with pytest.raises(anthropic.APIStatusError) as info:
-        with client.messages.stream(**OK, extra_headers={"x-offline-fault": f"error-after=3; id={fault_id}"}) as s:  # type: ignore[arg-type]
-            for text in s.text_stream:
-                seen.append(text)
+    with (pytest.raises(anthropic.APIStatusError) as info,
+          client.messages.stream(**OK, extra_headers={"x-offline-fault": f"error-after=3; id={fault_id}"}) as s):  # type: ignore[arg-type]
+        seen.extend(s.text_stream)  # what arrived before the error stays
     assert len(seen) == 3
     assert info.value.body["error"]["type"] == "overloaded_error"  # type: ignore[attr-defined]
 
@@ -159,10 +158,9 @@ def test_error_event_mid_stream_raises_and_keeps_partial_text(client: anthropic.
 def test_dropped_connection_raises(client: anthropic.Anthropic, server: OfflineServer, fault_id: str) -> None:
     seen = []
     spec = f"drop-after=4; id={fault_id}"
-    with pytest.raises((httpx2.RemoteProtocolError, anthropic.APIConnectionError)):
-        with client.messages.stream(**OK, extra_headers={"x-offline-fault": spec}) as s:  # type: ignore[arg-type]
-            for text in s.text_stream:
-                seen.append(text)
+    with (pytest.raises((httpx2.RemoteProtocolError, anthropic.APIConnectionError)),
+          client.messages.stream(**OK, extra_headers={"x-offline-fault": spec}) as s):  # type: ignore[arg-type]
+        seen.extend(s.text_stream)
     assert len(seen) == 4
     assert [r.outcome for r in server.requests if r.headers.get("x-offline-fault") == spec] == ["dropped"]
 
@@ -184,9 +182,9 @@ def test_stall_pauses_then_continues(client: anthropic.Anthropic, fault_id: str)
 
 def test_stall_trips_the_sdk_read_timeout(server: OfflineServer, fault_id: str) -> None:
     sdk = anthropic.Anthropic(base_url=server.base_url, api_key="k", max_retries=0, timeout=0.3)
-    with pytest.raises((httpx2.ReadTimeout, anthropic.APITimeoutError)):
-        with sdk.messages.stream(**OK, extra_headers={"x-offline-fault": f"stall-after=1; seconds=2; id={fault_id}"}) as s:  # type: ignore[arg-type]
-            s.get_final_text()
+    with (pytest.raises((httpx2.ReadTimeout, anthropic.APITimeoutError)),
+          sdk.messages.stream(**OK, extra_headers={"x-offline-fault": f"stall-after=1; seconds=2; id={fault_id}"}) as s):  # type: ignore[arg-type]
+        s.get_final_text()
 
 
 def test_trickle_slows_every_event(client: anthropic.Anthropic, fault_id: str) -> None:

@@ -130,7 +130,7 @@ def test_sonnet_5_5_rejects_prefill(client: anthropic.Anthropic) -> None:
 
 
 def test_non_streaming_equals_the_accumulated_stream(client: anthropic.Anthropic) -> None:
-    kwargs = dict(model=DEFAULT_MODEL, max_tokens=2000, messages=[{"role": "user", "content": "Tell me a story"}])
+    kwargs = {"model": DEFAULT_MODEL, "max_tokens": 2000, "messages": [{"role": "user", "content": "Tell me a story"}]}
     created = client.messages.create(**kwargs)  # type: ignore[arg-type]
     with client.messages.stream(**kwargs) as stream:  # type: ignore[arg-type]
         streamed = stream.get_final_message()
@@ -154,7 +154,7 @@ def test_system_prompt_and_multi_turn_history(client: anthropic.Anthropic) -> No
 
 
 def test_generic_answer_is_deterministic_and_honest(client: anthropic.Anthropic) -> None:
-    kwargs = dict(model=DEFAULT_MODEL, max_tokens=500, messages=[{"role": "user", "content": "Plan my garden"}])
+    kwargs = {"model": DEFAULT_MODEL, "max_tokens": 500, "messages": [{"role": "user", "content": "Plan my garden"}]}
     first = client.messages.create(**kwargs)  # type: ignore[arg-type]
     second = client.messages.create(**kwargs)  # type: ignore[arg-type]
     assert first.content == second.content and first.id == second.id
