@@ -26,6 +26,7 @@ import argparse
 import datetime
 import os
 import platform
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -51,6 +52,10 @@ FINAL_S = {False: 60, True: 300}
 # the page only in part. Off here, so every sink's row is the cost of showing all of it.
 NO_RATE_LIMIT = ("--ZMQChannelsWebsocketConnection.iopub_msg_rate_limit=0",
                  "--ZMQChannelsWebsocketConnection.iopub_data_rate_limit=0")
+# Before each measured run, the same sink shows a short answer in the same notebook: the
+# first answer on a page also loads what the sink needs (for StreamView, its libraries),
+# a cost paid once per page, not per answer (its heap growth is reported apart).
+WARM_TOKENS = 500
 RECORD_BOUND_MS = 10_000
 LIVE_BOUND_MS = 30_000
 MB = 1_000_000
@@ -89,6 +94,7 @@ def _fmt(v: float | None, unit: str = "") -> str:
 
 
 failed: list[tuple[str, int, bool, str]] = []
+WARM_HEAP: dict[str, list[float]] = {}  # per sink: the warm-up runs' heap growth (MB)
 LOAD: list[float] = []  # the machine's 1-minute load average at the start and the end of the browser runs
 
 
@@ -105,17 +111,21 @@ def run_browser(quick: bool, only_sink: str | None = None, only_tokens: int | No
                 for tokens, paced in runs:
                     if sink in QUADRATIC and tokens > 5000:
                         continue  # see QUADRATIC
-                    # a fresh notebook (and kernel) per run: nothing of the last run on the heap
+                    # a fresh notebook (and kernel) per run: nothing of the last run on the heap but
+                    # the warm-up's short answer (WARM_TOKENS)
                     page = ctx.new_page()
                     # a full-resend sink re-renders the whole answer on every update: its page may
                     # take minutes to catch up (unpaced, ~2,000 updates of up to 18 KB at 5k tokens)
                     slow = sink in QUADRATIC
                     t0 = time.monotonic()
                     try:
-                        nb = Notebook(server, page, f"bench_{sink}_{tokens}_{int(paced)}.ipynb", cells_for(1)).open()
+                        nb = Notebook(server, page, f"bench_{sink}_{tokens}_{int(paced)}.ipynb", cells_for(2)).open()
                         nb.run_all()
                         nb.wait_idle()
-                        r = measure(nb, 1, sink, tokens, paced, final_timeout_s=FINAL_S[slow],
+                        warm = measure(nb, 1, sink, WARM_TOKENS, paced=False, final_timeout_s=FINAL_S[slow],
+                                       idle_timeout_s=IDLE_S[slow])
+                        WARM_HEAP.setdefault(sink, []).append(warm.heap_growth_mb)
+                        r = measure(nb, 2, sink, tokens, paced, final_timeout_s=FINAL_S[slow],
                                     idle_timeout_s=IDLE_S[slow])
                     except Exception as e:  # noqa: BLE001 - a sink that never finishes is a result too
                         why = str(e).splitlines()[0][:300].replace("|", "/")
@@ -185,7 +195,8 @@ def write(results: list[Result], adversarial: list[tuple[str, float, float, str]
         "# Showing a stream in JupyterLab: what it costs the page",
         "",
         (f"Measured by `python bench/browser_bench.py` on {datetime.date.today().isoformat()}: JupyterLab in headless "
-        "Chromium, one fresh notebook and kernel per run, CDP metrics (tests/browser/_costs.py)."),
+        "Chromium, one fresh notebook and kernel per run, each measured after a warm-up answer of "
+        f"{WARM_TOKENS} tokens through the same sink, CDP metrics (tests/browser/_costs.py)."),
         "",
         ("| sink | answer | main thread (ms) | last delta → final (ms) | DOM lag p50 / p95 (ms) | JS heap growth (MB) "
         "| long tasks n / total (ms) | longest task (ms) | longest frame (ms) | StreamView's longest task / frame (ms) "
@@ -242,8 +253,12 @@ def write(results: list[Result], adversarial: list[tuple[str, float, float, str]
          "it drops most of `print`'s 50k-token output (~20,000 messages) and the page shows only part of it (and, "
          "seen here, may never see the cell end). StreamView's ~30 updates/s stay far below them. A row *did not "
          "finish* when the page had not shown the cell's end in time; it says what the page and the server showed."),
-        ("- Each run opens a fresh notebook: the first StreamView on a page also loads its libraries (marked, DOMPurify, "
-        "Temml, highlight.js), which shows in its heap growth."),
+        ("- Each run opens a fresh notebook and first shows a warm-up answer of "
+        f"{WARM_TOKENS} tokens through the same sink: the first answer on a page also loads what the sink needs, "
+        "once per page. That first answer's heap growth (median of the warm-ups, MB): "
+        + ", ".join(f"{SINK_LABELS[k]} {statistics.median(v):.1f}" for k, v in WARM_HEAP.items())
+        + ". For StreamView it is mostly its libraries (marked, DOMPurify, Temml, highlight.js), loaded with its "
+        "first view. tests/browser/test_browser_costs.py measures its 50k burst on a page that showed three answers before."),
         f"- Machine: {platform.machine()}, Python {platform.python_version()}, {_load_note()}",
         "",
         "## 1 MB adversarial answers (issue 13)",
