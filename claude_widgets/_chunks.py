@@ -42,15 +42,17 @@ _VOID = frozenset({"area", "br", "col", "embed", "hr", "img", "input", "link", "
 _STARTS = frozenset({"p", "pre", "table"})  # blocks with no top margin (view.css)
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
-# The estimate of a chunk's height (px), at JupyterLab's 14 px text with 1.6 line height, in
-# an output ~800 px wide: rough (not calibrated), and used only until the chunk is first shown.
-_PX_PER_CHAR = 22.4 / 95  # a wrapped line of prose
-_PX_PER_LINE = 14  # a line of the HTML: a block's margin, a list item's or a code line's height
-_PX_PER_ROW = 12  # a table row's, beyond its lines
-# where a block ends or a block of blocks starts: a line of the HTML as the Markdown renderer
-# writes it (the record drops those newlines: _static._NEWLINE_BEFORE_BLOCK)
-_LINE_ENDS = re.compile(r"</(?:p|li|tr|th|td|h[1-6]|pre|blockquote|ul|ol|table|thead|tbody)>"
-                        r"|<(?:ul|ol|table|thead|tbody|tr|blockquote)\b")
+# The estimate of a chunk's height (px): a sum over what the chunk holds, with weights fitted
+# to real heights (bench/chunk_heights.py: JupyterLab 4 in headless Chromium, an output 848 px
+# wide, JupyterLab's 14 px text; six shapes of answer, each chunk's height once rendered). Used
+# only until the chunk is first shown; right, it keeps the page's height (and its scrollbar)
+# where it will be when the chunk renders.
+_PX_PER_CHAR = 0.204  # a character of text outside code blocks (a wrapped line: ~110 of them)
+_PX_PER_CODE_LINE = 18.5
+_PX_PER_BLOCK = {"pre": 16.9, "p": 21.2, "li": 13.8, "tr": 11.5, "h": 52.7, "table": 79.9}
+_CODE_BLOCK = re.compile(r"<pre\b.*?</pre>", re.DOTALL)
+_ANY_TAG = re.compile(r"<[^>]*>")
+_BLOCK_TAG = re.compile(r"<(pre|p|li|tr|h[1-6]|table)[\s>]")
 
 
 def chunked(body: str) -> str:
@@ -95,10 +97,23 @@ def _cuts(body: str) -> list[int]:
     return cuts
 
 
+def _features(piece: str) -> dict[str, float]:
+    """What a chunk's height is made of: text, code lines and block tags, counted, not laid out
+    (a few milliseconds over a whole long answer)."""
+    code = _CODE_BLOCK.findall(piece)
+    rest = _CODE_BLOCK.sub("", piece)
+    counts: dict[str, float] = dict.fromkeys(_PX_PER_BLOCK, 0)
+    for m in _BLOCK_TAG.finditer(rest):
+        name = m[1]
+        counts["h" if name[0] == "h" else name] += 1
+    counts["pre"] = len(code)
+    counts["chars"] = len(_ANY_TAG.sub("", rest))
+    counts["code_lines"] = sum(c.count("\n") + 1 for c in code)
+    return counts
+
+
 def _height(piece: str) -> int:
-    # counts, not parsing: an estimate for a few milliseconds at most, over the whole answer
-    lines = piece.count("\n") + len(_LINE_ENDS.findall(piece))  # code lines, and block ends
-    tags = piece.count("<")
-    text = max(0, len(piece) - 24 * tags)
-    px = (text * _PX_PER_CHAR + lines * _PX_PER_LINE + piece.count("<tr") * _PX_PER_ROW)
+    f = _features(piece)
+    px = (f["chars"] * _PX_PER_CHAR + f["code_lines"] * _PX_PER_CODE_LINE
+          + sum(f[k] * w for k, w in _PX_PER_BLOCK.items()))
     return max(20, int(px + 0.5))

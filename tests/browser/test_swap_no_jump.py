@@ -3,8 +3,10 @@
 The record lays out the middle of a long text in chunks sized by an estimate until shown
 (``claude_widgets/_chunks.py``); a reader at the end has them all above the screen. With
 the estimates alone, for this 12,000-token answer, the page grew by 5,256 px at the swap
-and the reader saw another section. The finished view measures its blocks and gives its
-record's chunks those heights as the record comes in (view.js, ``watchSwap``).
+and the reader saw another section (rough estimates then; fitted since, bench/chunk_heights.py,
+they are within a few percent: still hundreds of pixels over a long answer). The finished
+view measures its blocks and gives its record's chunks those heights as the record comes in
+(view.js, ``watchSwap``).
 
 JupyterLab only: Notebook 7 turns a cell's long output into a scrolled box of ~300 px once
 the cell has run (its own choice, for any long output, ``print``'s too), and the reader is
