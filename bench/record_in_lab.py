@@ -1,4 +1,4 @@
-"""What JupyterLab spends on a finished answer's record, pass by pass, for two builds of it.
+"""What JupyterLab spends on a finished answer's record, pass by pass, for three builds of it.
 
 The record of a long answer is handled by JupyterLab twice after the stream ends, each
 pass over the whole HTML: the swap (the output area parses it, MathJax looks for math in
@@ -7,7 +7,9 @@ it, the cell reads its height: style and layout) and the table of contents
 Both scale with the record's nodes. This bench times the two passes in a real JupyterLab
 page, with JupyterLab's own sanitiser and typesetter, for the record as built
 (``_static._NEWLINE_BEFORE_BLOCK`` leaves out the renderer's newline before each block
-tag) against the same record with those newlines kept, interleaved so that drift hits both alike; medians of ``--runs`` runs.
+tag) against the same record with those newlines kept, and against it without the root's
+``data-mjx`` (which keeps MathJax from walking it), interleaved so that drift hits all
+alike; medians of ``--runs`` runs.
 
     python bench/record_in_lab.py [--tokens 50000] [--runs 8]
 
@@ -83,7 +85,9 @@ def main() -> None:
     ap.add_argument("--tokens", type=int, default=50_000)
     ap.add_argument("--runs", type=int, default=8)
     args = ap.parse_args()
-    variants = {"kept": record(args.tokens, True), "dropped": record(args.tokens, False)}
+    built = record(args.tokens, False)
+    variants = {"kept": record(args.tokens, True), "walked": built.replace(' data-mjx="skip"', "", 1),
+                "dropped": built}
     times: dict[str, list[dict[str, float]]] = {v: [] for v in variants}
     with lab_in_chromium("record-in-lab-") as (server, ctx):
         page = ctx.new_page()
@@ -101,7 +105,8 @@ def main() -> None:
     print("| record | chars | ~nodes | TOC pass | swap | swap: parse | typeset | layout |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for v, m in med.items():
-        label = {"kept": "renderer's newlines kept", "dropped": "**as built** (newlines before blocks dropped)"}[v]
+        label = {"kept": "renderer's newlines kept", "walked": "without `data-mjx` (MathJax walks it)",
+                 "dropped": "**as built** (newlines before blocks dropped, `data-mjx`)"}[v]
         print(f"| {label} | {len(variants[v]):,} | {nodes[v]:,} | {m['toc']:.1f} | {m['swap']:.1f} "
               f"| {m['parse']:.1f} | {m['typeset']:.1f} | {m['layout']:.1f} |")
 

@@ -16,7 +16,7 @@ figure, ``own_longest_task_ms``, is reported (bench/results/browser.md); bounded
 it failed in CI at 132 ms with StreamView's script at 53 ms of it.
 
 After the stream, JupyterLab makes two passes of its own over the finished record: it
-swaps the view for the record (parsing the whole answer's HTML, MathJax walking it, and the
+swaps the view for the record (parsing the whole answer's HTML, a call to MathJax, and the
 style and layout that the cell's reading of its height forces), then its table of contents
 sanitises and parses that HTML again for headings (``CodeCell.getHeadings``, for any HTML
 output). Both grow with the record, both are JupyterLab's, and how long they take depends on

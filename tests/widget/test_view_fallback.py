@@ -61,7 +61,7 @@ def test_final_bundle_is_the_record_not_the_widget() -> None:
     assert set(data) == {"text/plain", "text/html"}  # no widget: viewers must not pick it over the answer
     assert data["text/plain"] == "# Hello\n\nHere is *Markdown*."
     page = data["text/html"]
-    assert page.startswith('<div class="claude-widgets-streamview tex2jax_ignore mathjax_ignore"><style>')
+    assert page.startswith('<div class="claude-widgets-streamview tex2jax_ignore mathjax_ignore" data-mjx="skip"><style>')
     assert '<div class="cw-root cw-record" data-cw-state="done"' in page
     assert '<span class="cw-state">Done</span>' in page
     # thinking collapsed, Markdown rendered, the tool input pretty-printed, in order
