@@ -44,9 +44,10 @@ _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 # The estimate of a chunk's height (px): a sum over what the chunk holds, with weights fitted
 # to real heights (bench/chunk_heights.py: JupyterLab 4 in headless Chromium, an output 848 px
-# wide, JupyterLab's 14 px text; six shapes of answer, each chunk's height once rendered). Used
-# only until the chunk is first shown; right, it keeps the page's height (and its scrollbar)
-# where it will be when the chunk renders.
+# wide in a 1280 px window, JupyterLab's 14 px text; six shapes of answer, each chunk's height
+# once rendered). Used only until the chunk is first shown: where it is right, the page's
+# height (and its scrollbar) does not move when the chunk renders. Other widths and fonts wrap
+# prose differently; code lines, rows and margins stay.
 _PX_PER_CHAR = 0.204  # a character of text outside code blocks (a wrapped line: ~110 of them)
 _PX_PER_CODE_LINE = 18.5
 _PX_PER_BLOCK = {"pre": 16.9, "p": 21.2, "li": 13.8, "tr": 11.5, "h": 52.7, "table": 79.9}
