@@ -118,12 +118,16 @@ function loadVendor() {
       const names = ["marked", "dompurify", "temml", "hljs"];
       let mods;
       if (VENDOR) {
-        mods = await Promise.all(names.map(async (name) => {
+        mods = [];
+        for (const name of names) {
+          // one library an idle period: evaluated together, on a loaded machine their
+          // evaluation made one long frame (as WARM_UP's samples did: see there)
+          await new Promise(nextIdle);
           const v = VENDOR[name];
           const source = await inflate(b64ToBytes(v.z));
           // a classic-script build (Temml's): its global, exported
-          return importSource(v.export ? `${source}\nexport default ${v.export};` : source);
-        }));
+          mods.push(await importSource(v.export ? `${source}\nexport default ${v.export};` : source));
+        }
       } else {
         const temmlSource = await (await fetch(new URL("./vendor/temml/temml.min.js", import.meta.url))).text();
         mods = await Promise.all([
@@ -144,11 +148,14 @@ function loadVendor() {
   return promise;
 }
 
-// Samples of what answers hold, rendered once when the renderer loads, each in a task of
-// its own: a page's first rendering of each kind compiles the code for it (marked's lexer,
-// the sanitiser, Highlight.js, Temml), and that made the first frame of the first answer
-// on a page cost 50-140 ms (a paced stream's first frame in JupyterLab: 74 ms of script).
-// The first view waits for it (a few tasks, while the request waits for its first token).
+// Samples of what answers hold, rendered once when the renderer loads, each in an idle
+// period of its own: a page's first rendering of each kind compiles the code for it (marked's
+// lexer, the sanitiser, Highlight.js, Temml), and that made the first frame of the first
+// answer on a page cost 50-140 ms (a paced stream's first frame in JupyterLab: 74 ms of
+// script). A task each was not enough: on a loaded machine three samples (~15 ms each) ran
+// between two frames, 49 ms of script in one frame (CI, test_browser_costs); an idle
+// callback asked for from an idle callback waits for the next idle period, after the next
+// frame. The first view waits for it (a few frames, while the request waits for its first token).
 const WARM_UP = [
   "# Title\n\nA paragraph with **bold**, *em*, `code`, a [link](https://example.com) and www.example.com.\n",
   "- one\n- two\n  1. three\n\n> a quote\n\n| a | b |\n|---|:-:|\n| 1 | 2 |\n",
@@ -156,9 +163,19 @@ const WARM_UP = [
   "Inline $a^2 + b^2 = c^2$ and\n\n$$\\sum_{k=1}^{n} k = \\frac{n(n+1)}{2}$$\n",
 ];
 
+// An idle period (or, where requestIdleCallback is missing, a task). The timeout bounds the
+// wait where the page is never idle, and lets a hidden tab, which has no frames, go on.
+function nextIdle(resolve) {
+  if (typeof globalThis.requestIdleCallback === "function") {
+    globalThis.requestIdleCallback(() => resolve(), { timeout: 200 });
+  } else {
+    setTimeout(resolve, 0);
+  }
+}
+
 async function warmUp(md) {
   for (const src of WARM_UP) {
-    await new Promise((resolve) => setTimeout(resolve, 0)); // a task each: no long task
+    await new Promise(nextIdle); // one sample a frame: no long task, no long frame
     const counts = { ...STATS }; // not the answers' work: leave the counters as they were
     try {
       const tokens = md.lex(src);

@@ -150,12 +150,15 @@ _INSTALL_JS = """([panel, cell]) => {
     rec.po.observe({type: 'longtask'});
     // long animation frames (≥ 50 ms), with the scripts (≥ 5 ms) that ran in them; a script
     // whose sourceURL is a blob: is an anywidget module: StreamView's view.js and its
-    // vendored libraries (JupyterLab's own code comes from /static/)
+    // vendored libraries (JupyterLab's own code comes from /static/). A module's evaluation
+    // (its libraries', once per page) is counted apart from the view's work: load
     rec.loaf = [];
     rec.lo = new PerformanceObserver((l) => { for (const e of l.getEntries()) {
         const own = e.scripts.filter((s) => s.sourceURL.startsWith('blob:'));
+        const sum = (ss) => ss.reduce((a, s) => a + s.duration, 0);
         rec.loaf.push({t: performance.timeOrigin + e.startTime, d: e.duration,
-            own: own.reduce((a, s) => a + s.duration, 0),
+            own: sum(own.filter((s) => s.invokerType !== 'module-script')),
+            load: sum(own.filter((s) => s.invokerType === 'module-script')),
             ownAt: own.map((s) => performance.timeOrigin + s.startTime),
             // the frame's rendering: from its start (rAF callbacks, ResizeObserver…), and its style and layout
             render: e.renderStart ? Math.round(e.startTime + e.duration - e.renderStart) : 0,
@@ -195,7 +198,8 @@ class Result:
     own_longest_task_ms: float = 0.0  # the longest long task in which StreamView's code ran
     own_longest_frame_ms: float = 0.0  # the longest long frame in which StreamView's code ran
     own_script_ms: float = 0.0  # StreamView's scripts' time in long frames, all in all
-    own_frame_script_ms: float = 0.0  # the most of StreamView's script time in one long frame
+    own_frame_script_ms: float = 0.0  # the most of StreamView's script time in one long frame (its work)
+    own_load_ms: float = 0.0  # the most of its modules' evaluation in one long frame (once per page)
     other_longest_frame_ms: float = 0.0  # the longest long frame without StreamView's code
     loaf: list[dict[str, Any]] | None = field(default=None, repr=False)
 
@@ -331,6 +335,7 @@ def measure(nb: Any, cell: int, sink: str, tokens: int, paced: bool, *, settle_s
     result.own_longest_frame_ms = max((f["d"] for f in own_frames), default=0.0)
     result.own_script_ms = sum(f["own"] for f in own_frames)
     result.own_frame_script_ms = max((f["own"] for f in own_frames), default=0.0)
+    result.own_load_ms = max((f["load"] for f in own_frames), default=0.0)
     result.other_longest_frame_ms = max((f["d"] for f in rec["loaf"] if not f["ownAt"]), default=0.0)
     if paced and rec["mut"]:
         lags: list[float] = []

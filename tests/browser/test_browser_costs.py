@@ -53,8 +53,14 @@ def test_paced_lag_and_unpaced_heap_and_frames(lab_notebook: Any) -> None:
     print(paced)
     assert paced.lag_p95_ms is not None and paced.lag_p95_ms <= 60, paced
     # the page's first StreamView: its first frames find the renderer compiled (view.js:
-    # WARM_UP; without it, 74 ms of script in its first frame here, 5-8 ms with it)
-    assert paced.own_frame_script_ms <= 40, (paced, [f for f in paced.loaf or [] if f["ownAt"]])
+    # WARM_UP; without it, 74 ms of script in its first frame here, 5-8 ms with it). Its
+    # libraries' evaluation and the warm-up's samples come one an idle period (together, CI
+    # saw three in one frame: 49 ms); a library's evaluation, once per page, is bounded apart
+    # (the largest took 47 ms on a loaded 2-core machine)
+    own_paced = [(round(f["d"]), round(f["own"]), round(f["load"]), f["scripts"]) for f in paced.loaf or [] if f["ownAt"]]
+    print("StreamView's long frames, paced (ms: frame, work, modules' evaluation, scripts):", own_paced)
+    assert paced.own_frame_script_ms <= 40, own_paced  # pytest shortens a long message: printed above
+    assert paced.own_load_ms <= 100, own_paced
     small = measure(nb, 2, "streamview", 5000, paced=False)
     burst = measure(nb, 3, "streamview", 50000, paced=False)
     print(small, burst, sep="\n")
