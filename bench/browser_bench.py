@@ -229,7 +229,7 @@ def write(results: list[Result], adversarial: list[tuple[str, float, float, str]
         "blob: URLs; JupyterLab's code comes from /static/). Conservative: the whole task or frame counts, "
         "including the layout of what the flush added and any JupyterLab work that shared it, and time the page's "
         "thread spent off the CPU (on a 2-core machine, the kernel, the server and Chromium's raster threads share "
-        "it). *StreamView's script in a frame*: the most time its scripts took in one long animation frame, what "
+        "it). *StreamView's script in a frame*: the most time its scripts took in one long animation frame (not counting a module's evaluation: its libraries', once per page, before the warm-up answer), what "
         "its frame budget governs. The *longest task* "
         "and *longest frame* columns are the whole page's: for StreamView they include JupyterLab's swap of the "
         "finished view for its static record (one task that parses the answer's HTML and lays out what is on "
