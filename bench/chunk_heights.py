@@ -29,7 +29,8 @@ from _lab import lab_in_chromium
 
 from claude_widgets import _chunks
 from tests.browser._helpers import Notebook
-from tests.browser._shapes import CHUNKS_JS, SHAPES, display_cell, record
+from tests.browser._shapes import SHAPES, chunks_of, record_cells
+from tests.widget.test_hostile_render import record_of
 
 FEATURES = ["chars", "code_lines", *_chunks._PX_PER_BLOCK]
 
@@ -53,11 +54,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--chars", type=int, default=80_000)
     args = ap.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="chunk-heights-"))
-    cells = []
-    for name, shape in SHAPES.items():
-        (tmp / f"{name}.html").write_text(record(shape(args.chars, 0)))
-        cells.append(display_cell(str(tmp / f"{name}.html")))
+    cells = record_cells(Path(tempfile.mkdtemp(prefix="chunk-heights-")),
+                         {name: record_of(shape(args.chars, 0)) for name, shape in SHAPES.items()})
     rows: list[list[float]] = []
     real: list[float] = []
     lines = ["# A record's chunks: estimated height against real height", "",
@@ -72,9 +70,7 @@ def main() -> None:
         nb.run_all()
         nb.wait_idle(timeout=300_000)
         for i, name in enumerate(SHAPES):
-            page.wait_for_function("([panel, cell]) => document.querySelectorAll(panel + ' .jp-Cell')[cell]"
-                                   ".querySelector('.cw-chunk')", arg=[nb.panel, i], timeout=60_000)
-            chunks = page.evaluate(CHUNKS_JS, [nb.panel, i])
+            chunks = chunks_of(nb, i)
             total = sum(e for e, _, _ in chunks) / sum(r for _, r, _ in chunks)
             worst = max((e - r) / r for e, r, _ in chunks), min((e - r) / r for e, r, _ in chunks)
             lines.append(f"| {name} | {len(chunks)} | {total:.3f} | {worst[0]:+.0%} / {worst[1]:+.0%} |")

@@ -31,9 +31,8 @@ sys.path.insert(0, str(REPO))
 from _lab import lab_in_chromium
 
 from claude_widgets import _static
-from claude_widgets._view import StreamView
 from tests.browser._helpers import Notebook
-from tests.widget._factory import raw_events
+from tests.widget.test_hostile_render import record_of
 from tests.widget.test_record_chunks import long_answer
 
 # one run of both passes; the host is attached (as the output area is) but out of sight
@@ -71,11 +70,7 @@ def record(tokens: int, keep_newlines: bool) -> str:
     if keep_newlines:
         _static._NEWLINE_BEFORE_BLOCK = NEVER
     try:
-        view = StreamView()
-        view.consume(raw_events([{"type": "text", "text": long_answer(tokens)}], size=9))
-        view.wait(timeout=600)
-        html: str = view._repr_mimebundle_()[0]["text/html"]
-        return html
+        return record_of(long_answer(tokens))
     finally:
         _static._NEWLINE_BEFORE_BLOCK = built
 

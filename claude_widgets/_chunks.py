@@ -53,7 +53,7 @@ _PX_PER_CODE_LINE = 18.5
 _PX_PER_BLOCK = {"pre": 16.9, "p": 21.2, "li": 13.8, "tr": 11.5, "h": 52.7, "table": 79.9}
 _CODE_BLOCK = re.compile(r"<pre\b.*?</pre>", re.DOTALL)
 _ANY_TAG = re.compile(r"<[^>]*>")
-_BLOCK_TAG = re.compile(r"<(pre|p|li|tr|h[1-6]|table)[\s>]")
+_BLOCK_TAG = re.compile(r"<(p|li|tr|h[1-6]|table)[\s>]")  # outside code blocks (counted apart)
 
 
 def chunked(body: str) -> str:

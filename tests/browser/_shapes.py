@@ -1,14 +1,15 @@
 """Long answers of one shape each (prose, code, lists, headed sections, tables, and the long
 scenario's mix), deterministic for a seed: what a record's chunk-height estimate is fitted to
-(bench/chunk_heights.py) and checked against (test_chunk_heights.py), with other seeds."""
+(bench/chunk_heights.py) and checked against (test_chunk_heights.py), with other seeds; and
+records shown in JupyterLab as any HTML output, their chunks read back."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-from claude_widgets._view import StreamView
-from tests.widget._factory import raw_events
 from tests.widget.test_record_chunks import long_answer
 
 
@@ -74,23 +75,19 @@ SHAPES: dict[str, Callable[[int, int], str]] = {
 }
 
 
-def record(text: str) -> str:
-    """The record a finished StreamView of ``text`` leaves in the notebook (its text/html)."""
-    view = StreamView()
-    view.consume(raw_events([{"type": "text", "text": text}], size=40))
-    view.wait(timeout=600)
-    html: str = view._repr_mimebundle_()[0]["text/html"]
-    return html
-
-
-def display_cell(path: str) -> str:
-    """A cell that shows the record saved at ``path`` as JupyterLab shows any HTML output."""
-    return f"from IPython.display import HTML, display\ndisplay(HTML(open({path!r}).read()))"
+def record_cells(directory: Path, records: dict[str, str]) -> list[str]:
+    """Cells that show each record (saved in ``directory``) as JupyterLab shows any HTML output."""
+    cells = []
+    for name, html in records.items():
+        path = directory / f"{name}.html"
+        path.write_text(html)
+        cells.append(f"from IPython.display import HTML, display\ndisplay(HTML(open({str(path)!r}).read()))")
+    return cells
 
 
 # Each chunk of the cell's output: its estimate, then its real height (rendered: a chunk
 # off screen is not laid out, so each is made visible first), and its HTML.
-CHUNKS_JS = """([panel, cell]) => {
+_CHUNKS_JS = """([panel, cell]) => {
     const chunks = document.querySelectorAll(panel + ' .jp-Cell')[cell].querySelectorAll('.jp-OutputArea .cw-chunk');
     return [...chunks].map((c) => {
         const estimate = parseInt(c.style.containIntrinsicSize.split(' ').pop(), 10);
@@ -98,3 +95,10 @@ CHUNKS_JS = """([panel, cell]) => {
         return [estimate, c.getBoundingClientRect().height, c.innerHTML];
     });
 }"""
+
+
+def chunks_of(nb: Any, cell: int) -> list[tuple[int, float, str]]:
+    """(estimate, real height, HTML) of each chunk in cell ``cell``'s output, once it is shown."""
+    nb.page.wait_for_function("([panel, cell]) => document.querySelectorAll(panel + ' .jp-Cell')[cell]"
+                              ".querySelector('.cw-chunk')", arg=[nb.panel, cell], timeout=60_000)
+    return [tuple(c) for c in nb.page.evaluate(_CHUNKS_JS, [nb.panel, cell])]

@@ -17,26 +17,20 @@ from typing import Any
 
 import pytest
 
-from ._shapes import CHUNKS_JS, SHAPES, display_cell, record
+from tests.widget.test_hostile_render import record_of
+
+from ._shapes import SHAPES, chunks_of, record_cells
 
 pytestmark = pytest.mark.browser
 
 
 def test_chunk_estimates_are_near_their_real_heights(lab_notebook: Any, tmp_path: Path) -> None:
-    cells = []
-    for name, shape in SHAPES.items():
-        path = tmp_path / f"{name}.html"
-        path.write_text(record(shape(60_000, 1)))
-        cells.append(display_cell(str(path)))
-    nb = lab_notebook(cells)
+    nb = lab_notebook(record_cells(tmp_path, {name: record_of(shape(60_000, 1)) for name, shape in SHAPES.items()}))
     nb.run_all()
     nb.wait_idle(timeout=120_000)
     report = {}
     for i, name in enumerate(SHAPES):
-        nb.page.wait_for_function(
-            "([panel, cell]) => document.querySelectorAll(panel + ' .jp-Cell')[cell].querySelector('.cw-chunk')",
-            arg=[nb.panel, i], timeout=60_000)
-        chunks = nb.page.evaluate(CHUNKS_JS, [nb.panel, i])
+        chunks = chunks_of(nb, i)
         assert len(chunks) >= 10, (name, len(chunks))
         total = sum(e for e, _, _ in chunks) / sum(r for _, r, _ in chunks)
         worst = max(abs(e - r) / r for e, r, _ in chunks)

@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from ._shapes import display_cell, record
+from tests.widget.test_hostile_render import record_of
+
+from ._shapes import record_cells
 
 pytestmark = pytest.mark.browser
 
@@ -25,14 +27,12 @@ CONTAINERS_JS = """([panel, cell]) => document.querySelectorAll(panel + ' .jp-Ce
 
 
 def test_mathjax_does_not_walk_a_record(lab_notebook: Any, tmp_path: Path) -> None:
-    built = record("Euler: $$e^{i\\pi} + 1 = 0$$\n\nand some prose.")
+    built = record_of("Euler: $$e^{i\\pi} + 1 = 0$$\n\nand some prose.")
     assert 'data-mjx="skip"' in built and "<math" in built
     planted = built.replace('<div class="cw-blocks">', '<div class="cw-blocks">' + PLANT, 1)
     assert PLANT in planted
-    paths = [tmp_path / "built.html", tmp_path / "control.html"]
-    paths[0].write_text(planted)
-    paths[1].write_text(planted.replace(' data-mjx="skip"', "", 1))
-    nb = lab_notebook([display_cell(str(p)) for p in paths])
+    control = planted.replace(' data-mjx="skip"', "", 1)
+    nb = lab_notebook(record_cells(tmp_path, {"built": planted, "control": control}))
     nb.run_all()
     nb.wait_idle()
     # the control first: MathJax loaded, and typesets what is marked for it inside ignore classes
