@@ -120,9 +120,9 @@ function loadVendor() {
       if (VENDOR) {
         mods = [];
         for (const name of names) {
-          // one library an idle period: evaluated together, on a loaded machine their
+          // one library a frame: evaluated together, on a loaded machine their
           // evaluation made one long frame (as WARM_UP's samples did: see there)
-          await new Promise(nextIdle);
+          await new Promise(nextFrame);
           const v = VENDOR[name];
           const source = await inflate(b64ToBytes(v.z));
           // a classic-script build (Temml's): its global, exported
@@ -138,54 +138,80 @@ function loadVendor() {
         ]);
       }
       const [markedMod, purifyMod, temmlMod, hljsMod] = mods;
+      await new Promise(nextFrame); // not in the last library's frame (13-15 ms there)
       const md = makeMarkdown(markedMod, purifyMod.default, temmlMod.default, hljsMod.default);
-      await warmUp(md); // before the first view: its first frames would compile all this
+      await warmUp(md, hljsMod.default); // before the first text is laid in: its first frames would compile all this
       return md;
     })();
     cache.set(key, promise);
-    promise.catch(() => cache.delete(key)); // let a later widget try again
+    promise.then((md) => { promise.md = md; }, () => cache.delete(key)); // md: ready, for render(); failed: a later widget tries again
   }
   return promise;
 }
 
-// Samples of what answers hold, rendered once when the renderer loads, each in an idle
-// period of its own: a page's first rendering of each kind compiles the code for it (marked's
+// Samples of what answers hold, rendered once when the renderer loads, each in a frame of
+// its own: a page's first rendering of each kind compiles the code for it (marked's
 // lexer, the sanitiser, Highlight.js, Temml), and that made the first frame of the first
 // answer on a page cost 50-140 ms (a paced stream's first frame in JupyterLab: 74 ms of
-// script). A task each was not enough: on a loaded machine three samples (~15 ms each) ran
-// between two frames, 49 ms of script in one frame (CI, test_browser_costs); an idle
-// callback asked for from an idle callback waits for the next idle period, after the next
-// frame. The first view waits for it (a few frames, while the request waits for its first token).
+// script). A task each was not enough: on a loaded machine three samples ran between two
+// frames, 49 ms of script in one frame (CI, test_browser_costs): so a step a frame (nextFrame).
+// The first view's text waits for it (~20 frames; its status is live meanwhile: render()).
 const WARM_UP = [
-  "# Title\n\nA paragraph with **bold**, *em*, `code`, a [link](https://example.com) and www.example.com.\n",
+  "# Title\n\nA paragraph.\n",
+  "A paragraph with **bold**, *em*, `code`, a [link](https://example.com) and www.example.com.\n",
   "- one\n- two\n  1. three\n\n> a quote\n\n| a | b |\n|---|:-:|\n| 1 | 2 |\n",
-  "```python\ndef f(x: int) -> int:\n    return x * 2  # twice\n```\n\n```js\nconst y = [1, 2].map((v) => v + 1);\n```\n",
+  "```python\ndef f(x: int) -> int:\n    return x * 2  # twice\n```\n",
+  "```js\nconst y = [1, 2].map((v) => v + 1);\n```\n",
   "Inline $a^2 + b^2 = c^2$ and\n\n$$\\sum_{k=1}^{n} k = \\frac{n(n+1)}{2}$$\n",
 ];
 
-// An idle period (or, where requestIdleCallback is missing, a task). The timeout bounds the
-// wait where the page is never idle, and lets a hidden tab, which has no frames, go on.
-function nextIdle(resolve) {
-  if (typeof globalThis.requestIdleCallback === "function") {
-    globalThis.requestIdleCallback(() => resolve(), { timeout: 200 });
-  } else {
-    setTimeout(resolve, 0);
+// After the next frame: one piece of the renderer's preparation a frame, so no frame holds
+// two. Not an idle period (requestIdleCallback): a page busy with a stream is never idle, so
+// each wait ran to its 200 ms timeout, eight of them. The timer lets a hidden tab, which has
+// no frames, go on.
+function nextFrame(resolve) {
+  let done = false;
+  const go = () => {
+    if (!done) {
+      done = true;
+      resolve();
+    }
+  };
+  if (typeof globalThis.requestAnimationFrame === "function") {
+    globalThis.requestAnimationFrame(() => setTimeout(go, 0)); // a task after that frame's paint
   }
+  setTimeout(go, 100);
 }
 
-async function warmUp(md) {
+async function warmUp(md, hljs) {
+  // Small steps, one a frame (steps under 4 ms share one): a whole sample took up to 54 ms
+  // (the code sample: Highlight.js compiling two grammars); split, the largest step is
+  // marked's first lex, 21-25 ms (measured in JupyterLab in headless Chromium, 2 cores)
+  const steps = [];
+  for (const name of ["python", "javascript"]) {
+    if (hljs) steps.push(() => hljs.highlight("", { language: name })); // a grammar compiles on first use
+  }
   for (const src of WARM_UP) {
-    await new Promise(nextIdle); // one sample a frame: no long task, no long frame
+    let tokens = null;
+    steps.push(() => { tokens = md.lex(src); });
+    steps.push(() => md.render(tokens, tokens.links, src.length));
+    steps.push(() => md.renderInline(src.slice(0, 80)));
+  }
+  let frameStart = -Infinity;
+  for (const step of steps) {
+    if (performance.now() - frameStart > 4) {
+      await new Promise(nextFrame); // no long task, no long frame; cheap steps share one
+      frameStart = performance.now();
+    }
     const counts = { ...STATS }; // not the answers' work: leave the counters as they were
     try {
-      const tokens = md.lex(src);
-      md.render(tokens, tokens.links, src.length);
-      md.renderInline(src.slice(0, 80));
+      step();
     } catch (err) {
       console.warn("[claude-widgets] warm-up:", err);
     }
     Object.assign(STATS, counts);
   }
+  await new Promise(nextFrame); // the first text laid in: a frame of its own
 }
 
 // ------------------------------------------------------------------ Markdown → safe DOM
@@ -1717,9 +1743,12 @@ function formatElapsed(s) {
 }
 
 class View {
-  constructor(answer, el, md) {
+  /** pending: the renderer is still loading (render()); its text is laid in by ready(). */
+  constructor(answer, el, md, pending = false) {
     this.answer = answer;
     this.md = md;
+    this.pending = pending;
+    this.dead = false;
     this.items = [];
     this.runs = new Map(); // first block → its TextRun
     this.frame = 0;
@@ -1762,8 +1791,8 @@ class View {
     el.classList.add("claude-widgets-streamview");
     el.replaceChildren(this.root);
     // The first flush runs in the next frame (before it is painted, so nothing shows later):
-    // a task of its own, not one more piece of whatever created the view (the first view on
-    // a page is created right after its Markdown libraries are loaded and compiled).
+    // a task of its own, not one more piece of whatever created the view (a view made when
+    // the renderer becomes ready would otherwise share that step's frame).
     this.updateStatus();
     this.schedule(true);
   }
@@ -1817,6 +1846,12 @@ class View {
     const blocks = a.blocks;
     this.deadline = performance.now() + budgetMs;
     const final = FINAL.has(a.status.state);
+    if (this.pending) { // the status live, the text not laid in yet: not raw, then re-laid as Markdown
+      this.chars = blocks.reduce((n, b) => n + (b.chars ?? (b.text || "").length), 0);
+      this.laidFinal = false;
+      this.updateStatus();
+      return;
+    }
     force ||= final;
     const segs = this.segments(blocks, final);
     let i = 0;
@@ -1999,7 +2034,16 @@ class View {
     observer.observe(host, { childList: true, subtree: true });
   }
 
+  /** The renderer has loaded (null: it could not, plain text): the text is laid in now. */
+  ready(md) {
+    if (this.dead) return;
+    this.md = md;
+    this.pending = false;
+    this.schedule(true);
+  }
+
   destroy() {
+    this.dead = true;
     cancelAnimationFrame(this.frame);
     clearInterval(this.ticker);
     clearTimeout(this.settleTimer);
@@ -2077,15 +2121,20 @@ export default () => {
       model.on("change:status", () => answer.onStatus());
       answer.onSnapshot();
     },
-    async render({ model, el }) {
+    render({ model, el }) {
       if (!answer) answer = new Answer(model); // initialize() not called (very old anywidget)
-      let md = null;
-      try {
-        md = await vendor;
-      } catch (err) {
-        console.error("[claude-widgets] could not load the Markdown renderer; showing plain text", err);
+      // The page's first view does not wait for its renderer (~0.5 s: its libraries and
+      // warm-up, a step a frame): its status is live at once, and its text is laid in when the
+      // renderer is ready. Waiting, a fast answer had ended before its view showed at all
+      // (test_magic_tool_loop_streams_into_one_view: "never seen live").
+      const settled = "md" in vendor;
+      const view = new View(answer, el, settled ? vendor.md : null, !settled);
+      if (!settled) {
+        vendor.then((md) => view.ready(md), (err) => {
+          console.error("[claude-widgets] could not load the Markdown renderer; showing plain text", err);
+          view.ready(null);
+        });
       }
-      const view = new View(answer, el, md);
       answer.views.add(view);
       return () => {
         answer.views.delete(view);

@@ -1,6 +1,7 @@
 // A fake anywidget model around view.js, for tests/browser/test_view_unit.py.
 // window.cw: the module (loaded from build_esm() by the fixture).
-window.cwHarness = async function cwHarness(initial = {}) {
+// fresh: a page that has not loaded the renderer yet (its cache emptied; not awaited: h.md null).
+window.cwHarness = async function cwHarness(initial = {}, { fresh = false } = {}) {
   const mod = window.cw;
   const state = { status: { state: "streaming" }, snapshot: new DataView(new ArrayBuffer(0)), ...initial };
   const handlers = {};
@@ -20,8 +21,9 @@ window.cwHarness = async function cwHarness(initial = {}) {
     },
     save_changes() {},
   };
+  if (fresh) globalThis.__claudeWidgetsVendor = new Map();
   const widget = mod.default();
-  const md = await mod.__test__.loadVendor();
+  const md = fresh ? null : await mod.__test__.loadVendor();
   let seq = 0;
   const h = {
     mod, md, model, widget, sent, views: [],

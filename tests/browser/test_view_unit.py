@@ -283,6 +283,29 @@ def test_messages_before_any_view_and_late_views_agree(unit: Any) -> None:
     assert thinking == [False, "Let me think <b>hard</b>.", 0]
 
 
+def test_the_first_view_is_live_before_its_renderer_is_ready(unit: Any) -> None:
+    """A page's first view shows at once, its status live; its text is laid in as Markdown
+    when the renderer is ready (~0.5 s, a step a frame), never shown raw first. Waiting for
+    the renderer before showing anything, a fast answer had ended before its view appeared."""
+    seen = unit.evaluate("""async () => {
+        window.h = (await cwHarness({}, {fresh: true})).initialize();
+        const el = await h.addView();
+        h.ops([["start", 0, {type: "text"}], ["append", 0, 0, "# Hi\\n\\nSome **bold** text, forty chars."]]);
+        await h.settle();
+        await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+        const root = el.querySelector(".cw-root");
+        const before = {state: root.dataset.cwState, text: el.querySelector(".cw-blocks").textContent,
+                        tokens: el.querySelector(".cw-tokens").textContent};
+        await h.mod.__test__.loadVendor();
+        await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+        return {before, after: el.querySelector(".cw-blocks").innerHTML};
+    }""")
+    assert seen["before"]["state"] == "streaming"
+    assert seen["before"]["text"] == ""
+    assert "≈" in seen["before"]["tokens"], seen
+    assert "<h1>Hi</h1>" in seen["after"] and "<strong>bold</strong>" in seen["after"], seen
+
+
 def test_view_created_from_snapshot_only(unit: Any) -> None:
     """A reloaded page: no ops, just the saved `snapshot` trait and the final status."""
     snap = snapshot_bytes(7, [{"text": "# Saved\n\nanswer", "done": True}])
