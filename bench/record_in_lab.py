@@ -9,7 +9,9 @@ page, with JupyterLab's own sanitiser and typesetter, for the record as built
 (``_static._NEWLINE_BEFORE_BLOCK`` leaves out the renderer's newline before each block
 tag) against the same record with those newlines kept, and against it without the root's
 ``data-mjx`` (which keeps MathJax from walking it), interleaved so that drift hits all
-alike; medians of ``--runs`` runs.
+alike; medians of ``--runs`` runs. A fourth build, for scale only, drops every ``class`` and
+``style`` attribute (no highlighting colours, no chunk sizes: not a build anyone would ship):
+JupyterLab's sanitiser spends much of its pass on attributes.
 
     python bench/record_in_lab.py [--tokens 50000] [--runs 8]
 
@@ -42,6 +44,7 @@ PASSES_JS = """async (html) => {
     const t = {};
     let t0 = performance.now();
     const clean = rm.sanitizer.sanitize(html);          // the table of contents: sanitise,
+    t.sanitize = performance.now() - t0;
     new DOMParser().parseFromString(clean, 'text/html'); // then parse for headings
     t.toc = performance.now() - t0;
     const host = document.createElement('div');
@@ -82,7 +85,7 @@ def main() -> None:
     args = ap.parse_args()
     built = record(args.tokens, False)
     variants = {"kept": record(args.tokens, True), "walked": built.replace(' data-mjx="skip"', "", 1),
-                "dropped": built}
+                "dropped": built, "bare": re.sub(r' (?:class|style)="[^"]*"', "", built)}
     times: dict[str, list[dict[str, float]]] = {v: [] for v in variants}
     with lab_in_chromium("record-in-lab-") as (server, ctx):
         page = ctx.new_page()
@@ -97,12 +100,13 @@ def main() -> None:
     med = {v: {k: statistics.median(t[k] for t in ts) for k in ts[0]} for v, ts in times.items()}
     nodes = {v: len(re.findall(r"<[a-z]", h)) + len(re.findall(r">[^<]", h)) for v, h in variants.items()}
     print(f"Record of a {args.tokens:,}-token answer in JupyterLab, medians of {args.runs} interleaved runs (ms)\n")
-    print("| record | chars | ~nodes | TOC pass | swap | swap: parse | typeset | layout |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| record | chars | ~nodes | TOC pass | TOC: sanitise | swap | swap: parse | typeset | layout |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for v, m in med.items():
         label = {"kept": "renderer's newlines kept", "walked": "without `data-mjx` (MathJax walks it)",
-                 "dropped": "**as built** (newlines before blocks dropped, `data-mjx`)"}[v]
-        print(f"| {label} | {len(variants[v]):,} | {nodes[v]:,} | {m['toc']:.1f} | {m['swap']:.1f} "
+                 "dropped": "**as built** (newlines before blocks dropped, `data-mjx`)",
+                 "bare": "as built without `class` and `style` attributes (for scale only)"}[v]
+        print(f"| {label} | {len(variants[v]):,} | {nodes[v]:,} | {m['toc']:.1f} | {m['sanitize']:.1f} | {m['swap']:.1f} "
               f"| {m['parse']:.1f} | {m['typeset']:.1f} | {m['layout']:.1f} |")
 
 
