@@ -1742,13 +1742,15 @@ function formatElapsed(s) {
   return `${m} min ${String(Math.floor(s % 60)).padStart(2, "0")} s`;
 }
 
+/** A shown item's characters: a TextRun counts its members', a block its text. */
+const charsOf = (b) => b.chars ?? b.text.length;
+
 class View {
   /** pending: the renderer is still loading (render()); its text is laid in by ready(). */
   constructor(answer, el, md, pending = false) {
     this.answer = answer;
     this.md = md;
     this.pending = pending;
-    this.dead = false;
     this.items = [];
     this.runs = new Map(); // first block → its TextRun
     this.frame = 0;
@@ -1847,7 +1849,7 @@ class View {
     this.deadline = performance.now() + budgetMs;
     const final = FINAL.has(a.status.state);
     if (this.pending) { // the status live, the text not laid in yet: not raw, then re-laid as Markdown
-      this.chars = blocks.reduce((n, b) => n + (b.chars ?? (b.text || "").length), 0);
+      this.chars = blocks.reduce((n, b) => n + charsOf(b), 0);
       this.laidFinal = false;
       this.updateStatus();
       return;
@@ -1868,7 +1870,7 @@ class View {
     for (const item of this.items) {
       item.update(force);
       this.behind ||= !!item.behind;
-      chars += item.block.chars ?? item.block.text.length;
+      chars += charsOf(item.block);
     }
     this.chars = chars;
     this.root.dataset.cwBehind = this.behind ? "1" : "0";
@@ -2036,14 +2038,13 @@ class View {
 
   /** The renderer has loaded (null: it could not, plain text): the text is laid in now. */
   ready(md) {
-    if (this.dead) return;
+    if (!this.answer.views.has(this)) return; // gone before the renderer came
     this.md = md;
     this.pending = false;
     this.schedule(true);
   }
 
   destroy() {
-    this.dead = true;
     cancelAnimationFrame(this.frame);
     clearInterval(this.ticker);
     clearTimeout(this.settleTimer);
