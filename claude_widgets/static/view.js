@@ -42,7 +42,7 @@ const SETTLE_MS = 300;
 
 // A backlog (an unpaced burst that arrived while the page was busy, a snapshot, the end
 // of a stream) is taken as if it were streaming in: a step of characters at a time, and no
-// more steps once a frame's flush has spent FRAME_WORK_MS; the rest waits for the next
+// more steps once the frame's flushes have spent FRAME_WORK_MS; the rest waits for the next
 // frame. So no task renders a whole long answer at once (Markdown, sanitising and then
 // layout of tens of thousands of elements: hundreds of ms), and each frame adds a bounded
 // amount of DOM, whose layout is then incremental. A live stream's flushes are smaller
@@ -56,6 +56,26 @@ const STEP_MIN = 256;
 const STEP_MAX = 8192;
 const STEP_MS = 6;
 const FRAME_WORK_MS = 16;
+// The budget is the page's per frame, not each flush's: a flush outside the frame's callback
+// (the end of a stream laid in at once, a snapshot's end: Answer.onStatus), the frame's own
+// flush after it, and the flushes of two views of one answer spend from one FRAME_WORK_MS.
+// With a budget each, such a frame ran two budgets' work (39-49 ms of script seen on 2
+// cores, where a frame with one flush runs 18-35). Work done in tasks before a frame's
+// callbacks is that frame's (it is laid out with it); a frame's callbacks share its
+// timestamp; with no frames (a hidden tab), the ledger starts over after LEDGER_STALE_MS.
+const LEDGER_STALE_MS = 100;
+const LEDGER = { frame: null, start: -Infinity, spent: 0 };
+
+/** What is left of this frame's work budget, in ms (≥ 0). `frameTs`: a frame callback's timestamp. */
+function frameBudget(budgetMs, now, frameTs) {
+  const laidOut = LEDGER.frame !== null && LEDGER.frame !== frameTs; // a frame ended since
+  if (laidOut || now - LEDGER.start > LEDGER_STALE_MS) {
+    LEDGER.start = now;
+    LEDGER.spent = 0;
+  }
+  LEDGER.frame = frameTs;
+  return Math.max(0, budgetMs - LEDGER.spent);
+}
 
 // The record that replaces a finished view lays out the middle of a long text lazily, in
 // chunks sized by an estimate until first shown (claude_widgets/_chunks.py). A reader at
@@ -1802,11 +1822,11 @@ class View {
   schedule(force = false) {
     this.forceNext ||= force;
     if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
+    this.frame = requestAnimationFrame((ts) => {
       this.frame = 0;
       const f = this.forceNext;
       this.forceNext = false;
-      this.flush(f);
+      this.flush(f, FRAME_WORK_MS, ts);
     });
   }
 
@@ -1843,10 +1863,20 @@ class View {
    * Bring the DOM up to date with the model-level answer (at most once per frame), or as
    * far as `budgetMs` of work allows: a backlog left over is taken on in the next frame.
    */
-  flush(force, budgetMs = FRAME_WORK_MS) {
+  flush(force, budgetMs = FRAME_WORK_MS, frameTs = null) {
+    const t0 = performance.now();
+    this.deadline = t0 + frameBudget(budgetMs, t0, frameTs);
+    try {
+      this.lay(force);
+    } finally {
+      LEDGER.spent += performance.now() - t0;
+    }
+  }
+
+  /** flush's work: the items brought up to the blocks, until `deadline` for a backlog. */
+  lay(force) {
     const a = this.answer;
     const blocks = a.blocks;
-    this.deadline = performance.now() + budgetMs;
     const final = FINAL.has(a.status.state);
     if (this.pending) { // the status live, the text not laid in yet: not raw, then re-laid as Markdown
       this.chars = blocks.reduce((n, b) => n + charsOf(b), 0);

@@ -218,6 +218,43 @@ def test_a_backlog_is_laid_in_a_step_per_frame_and_ends_exact(unit: Any, done: b
         assert result["final"]
 
 
+def test_flushes_in_one_frame_share_its_budget(unit: Any) -> None:
+    """The end of a stream is laid in at once, in the status message's task (Answer.onStatus);
+    the frame's own flush that follows spends what is left of the same frame's budget, not a
+    budget of its own: one step, as a flush with nothing left takes (CI saw 110 ms of
+    StreamView's script in one frame of a 50k-token burst). The next frame has a full budget."""
+    text = _long_answer()
+    result = unit.evaluate("""async (text) => {
+        const h = (await cwHarness()).initialize();
+        await h.addView();
+        const view = [...h.answer().views][0];
+        h.ops([["start", 0, {type: "text"}], ["append", 0, 0, text]]);
+        await h.answer().queue;
+        cancelAnimationFrame(view.frame);  // flushes driven by hand
+        view.frame = 0;
+        const item = () => view.items[0];
+        const at = () => view.items.length ? item().committedLen + item().shownLen : 0;
+        view.flush(false, 0);  // the view's first step (its renderer's first use)
+        const out = {};
+        const frame = await new Promise(requestAnimationFrame);  // a frame has ended: a new one's budget
+        const before = at();
+        view.flush(false, 16);  // a task before the next frame's callbacks spends its budget (a backlog: all of it)
+        const mid = at();
+        out.step = view.step;
+        view.flush(false, 16, frame + 1);  // ...so the frame's own flush takes one step
+        out.first = mid - before;
+        out.second = at() - mid;
+        const next = at();
+        out.nextStep = view.step;
+        view.flush(false, 16, frame + 2);  // the next frame: its own budget, steps of ~6 ms in it
+        out.third = at() - next;
+        return out;
+    }""", text)
+    assert result["first"] > 0, result
+    assert 0 < result["second"] <= result["step"] + 1, result  # one step (+1: not between a surrogate pair)
+    assert result["third"] > result["nextStep"] + 1, result
+
+
 def _setup(unit: Any, views: int = 1) -> None:
     unit.evaluate(f"""async () => {{
         window.h = (await cwHarness()).initialize();
