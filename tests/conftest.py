@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import anthropic
 import pytest
@@ -17,14 +17,18 @@ def server() -> Iterator[OfflineServer]:
         yield srv
 
 
+# Clients are closed after their test: a pooled connection left to the garbage collector
+# raised "ResourceWarning: unclosed socket" in whichever later test it happened to run in.
 @pytest.fixture
-def client(server: OfflineServer) -> anthropic.Anthropic:
-    return anthropic.Anthropic(base_url=server.base_url, api_key="test-key", max_retries=0)
+def client(server: OfflineServer) -> Iterator[anthropic.Anthropic]:
+    with anthropic.Anthropic(base_url=server.base_url, api_key="test-key", max_retries=0) as sdk:
+        yield sdk
 
 
 @pytest.fixture
-def aclient(server: OfflineServer) -> anthropic.AsyncAnthropic:
-    return anthropic.AsyncAnthropic(base_url=server.base_url, api_key="test-key", max_retries=0)
+async def aclient(server: OfflineServer) -> AsyncIterator[anthropic.AsyncAnthropic]:
+    async with anthropic.AsyncAnthropic(base_url=server.base_url, api_key="test-key", max_retries=0) as sdk:
+        yield sdk
 
 
 @pytest.fixture

@@ -101,8 +101,10 @@ def make_baseline(client: anthropic.Anthropic, kwargs: dict[str, Any]) -> Baseli
 
 @pytest.fixture(scope="session")
 def baselines(server: OfflineServer) -> dict[str, Baseline]:
-    sdk = anthropic.Anthropic(base_url=server.base_url, api_key="test-key", max_retries=0)
-    return {name: make_baseline(sdk, kwargs) for name, kwargs in SCENARIOS.items()}
+    # closed here: its pooled socket, left to the garbage collector, raised a ResourceWarning in
+    # whichever later test the collector happened to run (CI: test_async_faults)
+    with anthropic.Anthropic(base_url=server.base_url, api_key="test-key", max_retries=0) as sdk:
+        return {name: make_baseline(sdk, kwargs) for name, kwargs in SCENARIOS.items()}
 
 
 class FakeClock:

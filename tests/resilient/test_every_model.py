@@ -98,9 +98,9 @@ _BASELINES: dict[tuple[str, str, int], Baseline] = {}
 def baseline(server: OfflineServer, model: str, scenario: str, variant: int) -> Baseline:
     key = (model, scenario, variant)
     if key not in _BASELINES:
-        sdk = anthropic.Anthropic(base_url=server.base_url, api_key="test-key", max_retries=0,
-                                  default_headers={"x-offline-fault": f"vary={variant}; times=1000000"})
-        _BASELINES[key] = make_baseline(sdk, kwargs_for(model, scenario))
+        with anthropic.Anthropic(base_url=server.base_url, api_key="test-key", max_retries=0,
+                                 default_headers={"x-offline-fault": f"vary={variant}; times=1000000"}) as sdk:
+            _BASELINES[key] = make_baseline(sdk, kwargs_for(model, scenario))
     return _BASELINES[key]
 
 

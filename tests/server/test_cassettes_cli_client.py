@@ -43,9 +43,9 @@ def test_recorded_cassette_replays_byte_for_byte(server: OfflineServer, tmp_path
     edited = recorded.replace(b"lighthouse", b"cassette")
     assert edited != recorded
     cassette.write_bytes(edited)
-    with OfflineServer(delay_ms=0, cassette=tmp_path) as replay:
+    with (OfflineServer(delay_ms=0, cassette=tmp_path) as replay,
+          anthropic.Anthropic(base_url=replay.base_url, api_key="k") as sdk):
         assert _raw(replay.base_url, REQUEST) == edited
-        sdk = anthropic.Anthropic(base_url=replay.base_url, api_key="k")
         with sdk.messages.stream(**REQUEST) as stream:  # type: ignore[arg-type]
             assert "The cassette keeper" in stream.get_final_text()
         # An unmatched prompt falls back to the scenarios.
@@ -56,8 +56,8 @@ def test_recorded_cassette_replays_byte_for_byte(server: OfflineServer, tmp_path
 def test_single_cassette_file_answers_everything_and_resumes(server: OfflineServer, tmp_path: Path) -> None:
     cassette = tmp_path / "one.sse"
     _record(server, cassette)
-    with OfflineServer(delay_ms=0, cassette=cassette) as replay:
-        sdk = anthropic.Anthropic(base_url=replay.base_url, api_key="k")
+    with (OfflineServer(delay_ms=0, cassette=cassette) as replay,
+          anthropic.Anthropic(base_url=replay.base_url, api_key="k") as sdk):
         full = sdk.messages.create(model=DEFAULT_MODEL, max_tokens=500,
                                    messages=[{"role": "user", "content": "anything"}]).content[0].text
         assert full.startswith("The lighthouse keeper")
@@ -69,8 +69,8 @@ def test_single_cassette_file_answers_everything_and_resumes(server: OfflineServ
 
 def test_cassette_faults_count_content_deltas(server: OfflineServer, tmp_path: Path) -> None:
     _record(server, tmp_path / "story.sse")
-    with OfflineServer(delay_ms=0, cassette=tmp_path) as replay:
-        sdk = anthropic.Anthropic(base_url=replay.base_url, api_key="k", max_retries=0)
+    with (OfflineServer(delay_ms=0, cassette=tmp_path) as replay,
+          anthropic.Anthropic(base_url=replay.base_url, api_key="k", max_retries=0) as sdk):
         seen = []
         with (pytest.raises(anthropic.APIStatusError),
               sdk.messages.stream(**REQUEST, extra_headers={"x-offline-fault": "error-after=5"}) as s):  # type: ignore[arg-type]
@@ -79,18 +79,18 @@ def test_cassette_faults_count_content_deltas(server: OfflineServer, tmp_path: P
 
 
 def test_command_line_server_prints_its_url_first(tmp_path: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "claude_widgets.server", "--port", "0", "--delay-ms", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        url = proc.stdout.readline().strip()  # type: ignore[union-attr]
-        assert url.startswith("http://127.0.0.1:")
-        sdk = anthropic.Anthropic(base_url=url, api_key="k")
-        with sdk.messages.stream(model=DEFAULT_MODEL, max_tokens=100,
-                                 messages=[{"role": "user", "content": "Write a haiku"}]) as s:
-            assert "Tokens drift" in s.get_final_text()
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with subprocess.Popen([sys.executable, "-m", "claude_widgets.server", "--port", "0", "--delay-ms", "0"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:  # closes its pipes
+        try:
+            url = proc.stdout.readline().strip()  # type: ignore[union-attr]
+            assert url.startswith("http://127.0.0.1:")
+            with (anthropic.Anthropic(base_url=url, api_key="k") as sdk,
+                  sdk.messages.stream(model=DEFAULT_MODEL, max_tokens=100,
+                                      messages=[{"role": "user", "content": "Write a haiku"}]) as s):
+                assert "Tokens drift" in s.get_final_text()
+        finally:
+            proc.terminate()
+            proc.wait(10)
 
 
 def test_command_line_rejects_a_bad_fault_spec() -> None:
@@ -111,16 +111,16 @@ def test_stock_sdk_example_runs_with_anthropic_base_url(tmp_path: Path) -> None:
         "        print(text, end='', flush=True)\n"
         "    print()\n"
     )
-    proc = subprocess.Popen([sys.executable, "-m", "claude_widgets.server", "--delay-ms", "0"],
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        url = proc.stdout.readline().strip()  # type: ignore[union-attr]
-        env = {**os.environ, "ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": "any-key"}
-        out = subprocess.run([sys.executable, str(example)], env=env, capture_output=True, text=True, check=True)
-        assert "offline stand-in" in out.stdout
-    finally:
-        proc.terminate()
-        proc.wait(10)
+    with subprocess.Popen([sys.executable, "-m", "claude_widgets.server", "--delay-ms", "0"],
+                          stdout=subprocess.PIPE, text=True) as proc:  # closes its pipe
+        try:
+            url = proc.stdout.readline().strip()  # type: ignore[union-attr]
+            env = {**os.environ, "ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": "any-key"}
+            out = subprocess.run([sys.executable, str(example)], env=env, capture_output=True, text=True, check=True)
+            assert "offline stand-in" in out.stdout
+        finally:
+            proc.terminate()
+            proc.wait(10)
 
 
 def test_client_is_offline_without_a_key_and_never_prints_it(monkeypatch: pytest.MonkeyPatch,
@@ -155,7 +155,7 @@ def test_client_uses_the_real_api_with_a_key(monkeypatch: pytest.MonkeyPatch) ->
 
 async def test_async_client_offline(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    sdk = claude_widgets.async_client()
-    async with sdk.messages.stream(model=DEFAULT_MODEL, max_tokens=100,
-                                   messages=[{"role": "user", "content": "Write a haiku"}]) as s:
+    async with (claude_widgets.async_client() as sdk,
+                sdk.messages.stream(model=DEFAULT_MODEL, max_tokens=100,
+                                    messages=[{"role": "user", "content": "Write a haiku"}]) as s):
         assert "snow" in await s.get_final_text()
