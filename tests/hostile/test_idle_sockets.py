@@ -41,9 +41,9 @@ def _closed_by_server(s: socket.socket) -> bool:
 
 
 def _ask(base_url: str) -> str:
-    sdk = anthropic.Anthropic(base_url=base_url, api_key="k", max_retries=0, timeout=10)
-    reply = sdk.messages.create(model=DEFAULT_MODEL, max_tokens=50, messages=[{"role": "user", "content": "a haiku"}])
-    return reply.content[0].text  # type: ignore[union-attr]
+    with anthropic.Anthropic(base_url=base_url, api_key="k", max_retries=0, timeout=10) as sdk:
+        reply = sdk.messages.create(model=DEFAULT_MODEL, max_tokens=50, messages=[{"role": "user", "content": "a haiku"}])
+        return reply.content[0].text  # type: ignore[union-attr]
 
 
 def test_idle_connections_are_closed_after_the_header_timeout() -> None:

@@ -64,12 +64,12 @@ def test_a_key_that_cannot_be_sent_is_refused_without_being_shown(monkeypatch: p
 
 def test_a_request_that_cannot_be_written_is_not_retried(server: OfflineServer) -> None:
     """A key passed to the SDK directly still fails, but once, not 5 times as a "dropped connection"."""
-    sdk = anthropic.Anthropic(base_url=server.base_url, api_key=SECRET + "\n")
-    retries = []
-    with pytest.raises(anthropic.APIConnectionError), \
-            resilient_stream(sdk, base_delay=0, **QUESTION) as stream:  # type: ignore[arg-type]
-        retries.extend(e for e in stream if isinstance(e, RetryEvent))
-    assert retries == []
+    with anthropic.Anthropic(base_url=server.base_url, api_key=SECRET + "\n") as sdk:
+        retries = []
+        with pytest.raises(anthropic.APIConnectionError), \
+                resilient_stream(sdk, base_delay=0, **QUESTION) as stream:  # type: ignore[arg-type]
+            retries.extend(e for e in stream if isinstance(e, RetryEvent))
+        assert retries == []
 
 
 def _record(base_url: str, key: str, out: Path) -> subprocess.CompletedProcess[str]:

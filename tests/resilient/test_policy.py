@@ -38,10 +38,10 @@ def test_non_retryable_statuses_raise_at_once(client: anthropic.Anthropic, serve
 
 
 def test_bad_key_raises_authentication_error_with_the_apis_message(server: OfflineServer, clock: FakeClock) -> None:
-    sdk = anthropic.Anthropic(base_url=server.base_url, api_key="bad-key")
-    with pytest.raises(anthropic.AuthenticationError, match="invalid x-api-key"):
-        resilient_stream(sdk, **fake(clock), **TEXT).get_final_text()
-    assert clock.sleeps == []
+    with anthropic.Anthropic(base_url=server.base_url, api_key="bad-key") as sdk:
+        with pytest.raises(anthropic.AuthenticationError, match="invalid x-api-key"):
+            resilient_stream(sdk, **fake(clock), **TEXT).get_final_text()
+        assert clock.sleeps == []
 
 
 def test_attempt_limit_raises_with_the_partial_text(client: anthropic.Anthropic, server: OfflineServer,
@@ -98,11 +98,11 @@ def test_deadline_cuts_a_stalled_stream_in_real_time(client: anthropic.Anthropic
 
 def test_the_sdk_does_not_retry_on_its_own(server: OfflineServer, clock: FakeClock) -> None:
     """``max_retries=3`` on the client: the stream still makes exactly one request per attempt."""
-    sdk = anthropic.Anthropic(base_url=server.base_url, api_key="k", max_retries=3)
-    headers, tag = fault_headers(["status=529", "status=503"])
-    s = resilient_stream(sdk, attempt_headers=headers, **fake(clock), **TEXT)
-    s.get_final_message()
-    assert len(requests_tagged(server, tag)) == 3 == len(s.attempts) and clock.sleeps == [1.0, 2.0]
+    with anthropic.Anthropic(base_url=server.base_url, api_key="k", max_retries=3) as sdk:
+        headers, tag = fault_headers(["status=529", "status=503"])
+        s = resilient_stream(sdk, attempt_headers=headers, **fake(clock), **TEXT)
+        s.get_final_message()
+        assert len(requests_tagged(server, tag)) == 3 == len(s.attempts) and clock.sleeps == [1.0, 2.0]
 
 
 def test_rejected_prefill_switches_to_the_continuation(client: anthropic.Anthropic, server: OfflineServer,
@@ -170,17 +170,17 @@ def test_max_tokens_budget_shrinks_for_the_continuation(client: anthropic.Anthro
 def test_log_lines_say_what_happened_and_never_the_key(server: OfflineServer, clock: FakeClock,
                                                        caplog: pytest.LogCaptureFixture) -> None:
     secret = "sk-ant-api03-SECRET-do-not-log"
-    sdk = anthropic.Anthropic(base_url=server.base_url, api_key=secret, max_retries=0)
-    headers, _ = fault_headers(["status=529; retry-after=1", "drop-after=3", "status=500"])
-    caplog.set_level(logging.DEBUG, logger="claude_widgets.resilient")
-    resilient_stream(sdk, attempt_headers=headers, **fake(clock), **TEXT).get_final_text()
-    lines = [r.getMessage() for r in caplog.records if r.name == "claude_widgets.resilient"]
-    assert len(lines) == 3
-    assert "attempt 1/5 failed (overloaded (529)" in lines[0] and "retrying in 1.00 s" in lines[0]
-    assert "connection dropped" in lines[1] and "resuming after" in lines[1]
-    for record in caplog.records:
-        text = record.getMessage() + repr(record.args)
-        assert secret not in text and "x-api-key" not in text.lower()
+    with anthropic.Anthropic(base_url=server.base_url, api_key=secret, max_retries=0) as sdk:
+        headers, _ = fault_headers(["status=529; retry-after=1", "drop-after=3", "status=500"])
+        caplog.set_level(logging.DEBUG, logger="claude_widgets.resilient")
+        resilient_stream(sdk, attempt_headers=headers, **fake(clock), **TEXT).get_final_text()
+        lines = [r.getMessage() for r in caplog.records if r.name == "claude_widgets.resilient"]
+        assert len(lines) == 3
+        assert "attempt 1/5 failed (overloaded (529)" in lines[0] and "retrying in 1.00 s" in lines[0]
+        assert "connection dropped" in lines[1] and "resuming after" in lines[1]
+        for record in caplog.records:
+            text = record.getMessage() + repr(record.args)
+            assert secret not in text and "x-api-key" not in text.lower()
 
 
 def test_stream_shape_like_the_sdk(client: anthropic.Anthropic, baselines: dict[str, Baseline],

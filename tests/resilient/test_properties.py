@@ -37,26 +37,26 @@ def test_random_fault_sequences(server: OfflineServer, baselines: dict[str, Base
                                 specs: list[str], text_only: bool) -> None:
     base = baselines[scenario]
     clock = FakeClock()
-    client = anthropic.Anthropic(base_url=server.base_url, api_key="test-key", max_retries=0)
-    headers, tag = fault_headers(specs)
-    s = resilient_stream(client, max_attempts=len(specs) + 1, base_delay=1.0, sleep=clock.sleep,
-                         monotonic=clock.monotonic, random=lambda: 0.5, attempt_headers=headers,
-                         **SCENARIOS[scenario])
-    seen: Any = "".join(s.text_stream) if text_only else list(s)
-    final = s.get_final_message()
+    with anthropic.Anthropic(base_url=server.base_url, api_key="test-key", max_retries=0) as client:
+        headers, tag = fault_headers(specs)
+        s = resilient_stream(client, max_attempts=len(specs) + 1, base_delay=1.0, sleep=clock.sleep,
+                             monotonic=clock.monotonic, random=lambda: 0.5, attempt_headers=headers,
+                             **SCENARIOS[scenario])
+        seen: Any = "".join(s.text_stream) if text_only else list(s)
+        final = s.get_final_message()
 
-    assert content_of(final) == content_of(base.message)
-    assert final.stop_reason == base.message.stop_reason
-    assert final.usage.input_tokens == base.message.usage.input_tokens
-    if text_only:
-        assert seen == base.text
-    else:
-        view = consume(seen)
-        assert view.complete and view.content() == content_of(base.message)
-        assert len(view.retries) == len(s.attempts) - 1
-    records = requests_tagged(server, tag)
-    assert len(records) == len(s.attempts) and records[-1].outcome == "completed"
-    failed = len(records) - 1
-    assert all(r.outcome != "completed" for r in records[:-1])
-    assert clock.sleeps == expected_sleeps(specs, failed)
-    event(f"{failed} failed attempt(s), {scenario}")
+        assert content_of(final) == content_of(base.message)
+        assert final.stop_reason == base.message.stop_reason
+        assert final.usage.input_tokens == base.message.usage.input_tokens
+        if text_only:
+            assert seen == base.text
+        else:
+            view = consume(seen)
+            assert view.complete and view.content() == content_of(base.message)
+            assert len(view.retries) == len(s.attempts) - 1
+        records = requests_tagged(server, tag)
+        assert len(records) == len(s.attempts) and records[-1].outcome == "completed"
+        failed = len(records) - 1
+        assert all(r.outcome != "completed" for r in records[:-1])
+        assert clock.sleeps == expected_sleeps(specs, failed)
+        event(f"{failed} failed attempt(s), {scenario}")

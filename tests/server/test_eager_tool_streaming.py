@@ -72,18 +72,18 @@ def paced_server() -> Iterator[OfflineServer]:
 
 def _first_chunk_after(server: OfflineServer, eager: bool) -> float:
     """Seconds from the tool_use block's start to its first non-empty input chunk."""
-    client = anthropic.Anthropic(base_url=server.base_url, api_key="test-key", max_retries=0)
-    tool = {**MAKE_FILE, "eager_input_streaming": eager,
-            "input_schema": {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}}
-    started = 0.0
-    with client.messages.stream(model=DEFAULT_MODEL, max_tokens=1024, tools=[tool], tool_choice={"type": "any"},
-                                messages=[{"role": "user", "content": PROMPT}]) as stream:
-        for event in stream:
-            if event.type == "content_block_start" and event.content_block.type == "tool_use":
-                started = time.monotonic()
-            elif event.type == "input_json" and event.partial_json:
-                return time.monotonic() - started
-    raise AssertionError("no input_json chunk")
+    with anthropic.Anthropic(base_url=server.base_url, api_key="test-key", max_retries=0) as client:
+        tool = {**MAKE_FILE, "eager_input_streaming": eager,
+                "input_schema": {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}}
+        started = 0.0
+        with client.messages.stream(model=DEFAULT_MODEL, max_tokens=1024, tools=[tool], tool_choice={"type": "any"},
+                                    messages=[{"role": "user", "content": PROMPT}]) as stream:
+            for event in stream:
+                if event.type == "content_block_start" and event.content_block.type == "tool_use":
+                    started = time.monotonic()
+                elif event.type == "input_json" and event.partial_json:
+                    return time.monotonic() - started
+        raise AssertionError("no input_json chunk")
 
 
 def test_eager_input_starts_sooner(paced_server: OfflineServer) -> None:

@@ -75,14 +75,14 @@ def test_missing_key_is_401(server: OfflineServer) -> None:
 
 @pytest.mark.parametrize("key", ["bad-key", "sk-ant-invalid-123"])
 def test_bad_key_raises_authentication_error(server: OfflineServer, key: str) -> None:
-    sdk = anthropic.Anthropic(base_url=server.base_url, api_key=key, max_retries=0)
-    with pytest.raises(anthropic.AuthenticationError, match="invalid x-api-key"):
+    with (anthropic.Anthropic(base_url=server.base_url, api_key=key, max_retries=0) as sdk,
+          pytest.raises(anthropic.AuthenticationError, match="invalid x-api-key")):
         sdk.messages.create(**OK)  # type: ignore[arg-type]
 
 
 def test_bearer_token_is_accepted(server: OfflineServer) -> None:
-    sdk = anthropic.Anthropic(base_url=server.base_url, auth_token="tok", max_retries=0)
-    assert sdk.messages.create(**OK).stop_reason == "end_turn"  # type: ignore[arg-type]
+    with anthropic.Anthropic(base_url=server.base_url, auth_token="tok", max_retries=0) as sdk:
+        assert sdk.messages.create(**OK).stop_reason == "end_turn"  # type: ignore[arg-type]
 
 
 def test_unknown_route_is_404_and_wrong_method_405(server: OfflineServer) -> None:
@@ -123,16 +123,16 @@ def test_injected_status_raises_the_sdk_exception(client: anthropic.Anthropic, f
 
 def test_sdk_retries_injected_529_honouring_retry_after_ms(server: OfflineServer, fault_id: str) -> None:
     server.reset()
-    sdk = anthropic.Anthropic(base_url=server.base_url, api_key="k", max_retries=3)
-    spec = f"status=529; retry-after-ms=150; times=2; id={fault_id}"
-    t0 = time.monotonic()
-    with sdk.messages.stream(**OK, extra_headers={"x-offline-fault": spec}) as stream:  # type: ignore[arg-type]
-        assert stream.get_final_message().stop_reason == "end_turn"
-    elapsed = time.monotonic() - t0
-    mine = [r for r in server.requests if r.headers.get("x-offline-fault") == spec]
-    assert [r.status for r in mine] == [529, 529, 200]
-    assert [r.headers["x-stainless-retry-count"] for r in mine] == ["0", "1", "2"]
-    assert 0.3 <= elapsed < 2.0  # two waits of 150 ms, not the SDK's default backoff
+    with anthropic.Anthropic(base_url=server.base_url, api_key="k", max_retries=3) as sdk:
+        spec = f"status=529; retry-after-ms=150; times=2; id={fault_id}"
+        t0 = time.monotonic()
+        with sdk.messages.stream(**OK, extra_headers={"x-offline-fault": spec}) as stream:  # type: ignore[arg-type]
+            assert stream.get_final_message().stop_reason == "end_turn"
+        elapsed = time.monotonic() - t0
+        mine = [r for r in server.requests if r.headers.get("x-offline-fault") == spec]
+        assert [r.status for r in mine] == [529, 529, 200]
+        assert [r.headers["x-stainless-retry-count"] for r in mine] == ["0", "1", "2"]
+        assert 0.3 <= elapsed < 2.0  # two waits of 150 ms, not the SDK's default backoff
 
 
 def test_retry_after_seconds_header_is_sent(server: OfflineServer, fault_id: str) -> None:
@@ -141,8 +141,8 @@ def test_retry_after_seconds_header_is_sent(server: OfflineServer, fault_id: str
 
 
 def test_sdk_gives_up_after_max_retries(server: OfflineServer, fault_id: str) -> None:
-    sdk = anthropic.Anthropic(base_url=server.base_url, api_key="k", max_retries=1)
-    with pytest.raises(anthropic.OverloadedError):
+    with (anthropic.Anthropic(base_url=server.base_url, api_key="k", max_retries=1) as sdk,
+          pytest.raises(anthropic.OverloadedError)):
         sdk.messages.create(**OK, extra_headers={"x-offline-fault": f"status=529; retry-after-ms=1; times=5; id={fault_id}"})  # type: ignore[arg-type]
 
 
@@ -181,8 +181,8 @@ def test_stall_pauses_then_continues(client: anthropic.Anthropic, fault_id: str)
 
 
 def test_stall_trips_the_sdk_read_timeout(server: OfflineServer, fault_id: str) -> None:
-    sdk = anthropic.Anthropic(base_url=server.base_url, api_key="k", max_retries=0, timeout=0.3)
-    with (pytest.raises((httpx2.ReadTimeout, anthropic.APITimeoutError)),
+    with (anthropic.Anthropic(base_url=server.base_url, api_key="k", max_retries=0, timeout=0.3) as sdk,
+          pytest.raises((httpx2.ReadTimeout, anthropic.APITimeoutError)),
           sdk.messages.stream(**OK, extra_headers={"x-offline-fault": f"stall-after=1; seconds=2; id={fault_id}"}) as s):  # type: ignore[arg-type]
         s.get_final_text()
 
@@ -200,8 +200,8 @@ def test_malformed_fault_spec_is_400(server: OfflineServer) -> None:
 
 
 def test_server_wide_fault(fault_id: str) -> None:
-    with OfflineServer(delay_ms=0, fault="status=529; times=1") as srv:
-        sdk = anthropic.Anthropic(base_url=srv.base_url, api_key="k", max_retries=0)
+    with (OfflineServer(delay_ms=0, fault="status=529; times=1") as srv,
+          anthropic.Anthropic(base_url=srv.base_url, api_key="k", max_retries=0) as sdk):
         with pytest.raises(anthropic.OverloadedError):
             sdk.messages.create(**OK)  # type: ignore[arg-type]
         assert sdk.messages.create(**OK).stop_reason == "end_turn"  # type: ignore[arg-type]
@@ -211,29 +211,29 @@ def test_server_wide_fault(fault_id: str) -> None:
 
 
 def test_client_disconnect_is_seen_by_the_server(server: OfflineServer, fault_id: str) -> None:
-    sdk = anthropic.Anthropic(base_url=server.base_url, api_key="k")
-    spec = f"trickle=30; id={fault_id}"
-    with sdk.messages.stream(model=DEFAULT_MODEL, max_tokens=2000, messages=[{"role": "user", "content": "Tell me a story"}],
-                             extra_headers={"x-offline-fault": spec}) as s:
-        next(iter(s.text_stream))
-    deadline = time.monotonic() + 3
-    record = next(r for r in server.requests if r.headers.get("x-offline-fault") == spec)
-    while record.outcome != "disconnected" and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert record.outcome == "disconnected"
+    with anthropic.Anthropic(base_url=server.base_url, api_key="k") as sdk:
+        spec = f"trickle=30; id={fault_id}"
+        with sdk.messages.stream(model=DEFAULT_MODEL, max_tokens=2000, messages=[{"role": "user", "content": "Tell me a story"}],
+                                 extra_headers={"x-offline-fault": spec}) as s:
+            next(iter(s.text_stream))
+        deadline = time.monotonic() + 3
+        record = next(r for r in server.requests if r.headers.get("x-offline-fault") == spec)
+        while record.outcome != "disconnected" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert record.outcome == "disconnected"
 
 
 def test_unpaced_stream_notices_the_disconnect(server: OfflineServer, fault_id: str) -> None:
     """Regression: with zero pacing the server used to write a whole 10 MB answer into a closed socket."""
     spec = f"id={fault_id}"  # no fault, just a way to find this request
-    sdk = anthropic.Anthropic(base_url=server.base_url, api_key="k")
-    # A model whose max output (128k) leaves room for the whole long answer.
-    with sdk.messages.stream(model="claude-sonnet-4-6", max_tokens=128_000, messages=[{"role": "user", "content": "x"}],
-                             extra_headers={"x-offline-scenario": "long", "x-offline-fault": spec}) as s:
-        next(iter(s.text_stream))
-    record = next(r for r in server.requests if r.headers.get("x-offline-fault") == spec)
-    deadline = time.monotonic() + 5
-    while record.outcome == "pending" and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert record.outcome == "disconnected"
-    assert record.content_deltas < 60_000  # far from the ~80,000 deltas of the whole answer
+    with anthropic.Anthropic(base_url=server.base_url, api_key="k") as sdk:
+        # A model whose max output (128k) leaves room for the whole long answer.
+        with sdk.messages.stream(model="claude-sonnet-4-6", max_tokens=128_000, messages=[{"role": "user", "content": "x"}],
+                                 extra_headers={"x-offline-scenario": "long", "x-offline-fault": spec}) as s:
+            next(iter(s.text_stream))
+        record = next(r for r in server.requests if r.headers.get("x-offline-fault") == spec)
+        deadline = time.monotonic() + 5
+        while record.outcome == "pending" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert record.outcome == "disconnected"
+        assert record.content_deltas < 60_000  # far from the ~80,000 deltas of the whole answer

@@ -42,14 +42,14 @@ def test_resuming_after_any_prefix_yields_the_uninterrupted_answer(client: anthr
 @settings(max_examples=25, deadline=None)
 @given(cut=st.integers(min_value=1, max_value=400))
 def test_resume_generic_answer_at_random_points(server: object, cut: int) -> None:
-    sdk = anthropic.Anthropic(base_url=server.base_url, api_key="k")  # type: ignore[attr-defined]
-    question = [{"role": "user", "content": "How do I keep bees in a city?"}]
-    full = sdk.messages.create(model=DEFAULT_MODEL, max_tokens=4000, messages=question).content[0].text
-    prefix = full[: min(cut, len(full) - 1)].rstrip()
-    if prefix:
-        rest = sdk.messages.create(model=DEFAULT_MODEL, max_tokens=4000,
-                                   messages=[*question, {"role": "assistant", "content": prefix}]).content
-        assert prefix + (rest[0].text if rest else "") == full
+    with anthropic.Anthropic(base_url=server.base_url, api_key="k") as sdk:  # type: ignore[attr-defined]
+        question = [{"role": "user", "content": "How do I keep bees in a city?"}]
+        full = sdk.messages.create(model=DEFAULT_MODEL, max_tokens=4000, messages=question).content[0].text
+        prefix = full[: min(cut, len(full) - 1)].rstrip()
+        if prefix:
+            rest = sdk.messages.create(model=DEFAULT_MODEL, max_tokens=4000,
+                                       messages=[*question, {"role": "assistant", "content": prefix}]).content
+            assert prefix + (rest[0].text if rest else "") == full
 
 
 def test_prefill_with_thinking_is_rejected(client: anthropic.Anthropic) -> None:
