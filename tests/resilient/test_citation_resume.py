@@ -16,7 +16,6 @@ import anthropic
 import pytest
 
 import claude_widgets
-from claude_widgets.server import OfflineServer
 
 GRASS = "The grass is green. The sky is blue."
 DOC = {"type": "document", "title": "My Document", "citations": {"enabled": True},
@@ -33,18 +32,17 @@ def _shape(message: Any) -> list[tuple[str, list[dict[str, Any]]]]:
 
 
 @pytest.mark.parametrize("model", ["claude-haiku-4-5", "claude-sonnet-4-6"])  # prefill / continuation
-def test_a_cited_answer_cut_anywhere_resumes_exactly(server: OfflineServer, model: str) -> None:
-    with anthropic.Anthropic(base_url=server.base_url, api_key="test-key", max_retries=0) as client:
-        with client.messages.stream(**_kwargs(model)) as s:
-            events = len(list(s))
-            whole = s.get_final_message()
-        want = _shape(whole)
-        assert sum(len(c) for _, c in want) == 2
-        for k in range(2, events - 2):
-            fault = {"x-offline-fault": f"drop-after={k}; times=1; id={uuid.uuid4().hex}"}
-            view = claude_widgets.stream(client, display=False, max_attempts=3, **_kwargs(model, extra_headers=fault))
-            message = view.wait(timeout=30)
-            assert message is not None and view.state == "done", (k, view.error)
-            assert _shape(message) == want, k
-            record = view._repr_mimebundle_()[0]["text/html"]
-            assert record.count('class="cw-cite"') == 2 and record.count("<li>") == 2, k
+def test_a_cited_answer_cut_anywhere_resumes_exactly(client: anthropic.Anthropic, model: str) -> None:
+    with client.messages.stream(**_kwargs(model)) as s:
+        events = len(list(s))
+        whole = s.get_final_message()
+    want = _shape(whole)
+    assert sum(len(c) for _, c in want) == 2
+    for k in range(2, events - 2):
+        fault = {"x-offline-fault": f"drop-after={k}; times=1; id={uuid.uuid4().hex}"}
+        view = claude_widgets.stream(client, display=False, max_attempts=3, **_kwargs(model, extra_headers=fault))
+        message = view.wait(timeout=30)
+        assert message is not None and view.state == "done", (k, view.error)
+        assert _shape(message) == want, k
+        record = view._repr_mimebundle_()[0]["text/html"]
+        assert record.count('class="cw-cite"') == 2 and record.count("<li>") == 2, k
