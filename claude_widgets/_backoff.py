@@ -151,6 +151,11 @@ def classify(exc: BaseException, *, stall_timeout: float | None = None) -> Failu
         seen.add(id(current))
         if isinstance(current, anthropic.APIStatusError):
             return _status_error(current)
+        if isinstance(current, anthropic.APIConnectionError) and isinstance(current.__cause__, httpx2.TransportError):
+            # anthropic>=2.17 (`_streaming.py` `iter_response_bytes`) wraps a failed read of the body,
+            # a ReadTimeout included, in APIConnectionError/APITimeoutError: judge the httpx2 error
+            current = current.__cause__
+            continue
         if isinstance(current, (anthropic.APITimeoutError, httpx2.TimeoutException)):
             if isinstance(current, httpx2.ReadTimeout) and stall_timeout is not None:
                 return Failure(True, f"stalled: no data for {stall_timeout:g} s")

@@ -25,8 +25,12 @@ _ERROR_TYPES = {
 _STATUS_TITLES = {status: title for title, status in _ERROR_TYPES.values()}
 
 
-def describe_error(exc: BaseException, nchars: int = 0) -> str:
-    """A short readable line for the status bar, e.g. ``Overloaded (529): Overloaded``."""
+def describe_error(exc: BaseException, nchars: int = 0, *, started: bool | None = None) -> str:
+    """A short readable line for the status bar, e.g. ``Overloaded (529): Overloaded``.
+
+    ``started``: the response had begun (``message_start`` was seen), so a connection error
+    can only be the body's read failing; by default, inferred from ``nchars``.
+    """
     import anthropic
 
     cause = exc.__cause__
@@ -53,7 +57,17 @@ def describe_error(exc: BaseException, nchars: int = 0) -> str:
     if isinstance(exc, anthropic.APITimeoutError):
         return "Timed out" + (f" after {nchars} characters" if nchars else "")
     if isinstance(exc, anthropic.APIConnectionError):
-        return _short(f"Connection failed: {exc.message}")
+        # anthropic>=2.17 (`_streaming.py` `iter_response_bytes`) wraps a failed read of the body
+        # in APIConnectionError ("Connection to HOST failed: peer closed connection …") with the
+        # httpx2 error as `__cause__`; older SDKs raised that httpx2 error itself (below)
+        if type(exc.__cause__).__name__ == "StreamClosed":
+            return "Stream read after it was closed: read it inside its `with` block"
+        if started or (started is None and nchars > 0):
+            return f"Connection dropped after {nchars} characters"
+        # 2.17's message names the host and the cause ("Connection to HOST failed: …"); older
+        # SDKs said only "Connection error."
+        message = exc.message
+        return _short(message if message.startswith("Connection to ") else f"Connection failed: {message}")
     name = type(exc).__name__
     if isinstance(exc, IncompleteStreamError) or name in (
         "RemoteProtocolError", "ReadError", "ConnectError", "NetworkError", "StreamError",

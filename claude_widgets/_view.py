@@ -257,7 +257,7 @@ class StreamView(anywidget.AnyWidget):
             else:
                 self._state = "error"
                 self._error = exc
-                self._error_text = describe_error(exc, a.nchars())
+                self._error_text = describe_error(exc, a.nchars(), started=a.started)
         try:
             self._message = a.message()
         except Exception:  # noqa: BLE001 - a broken partial message must not hide the cause

@@ -163,6 +163,14 @@ def test_fault_matrix(client: anthropic.Anthropic, server: OfflineServer, baseli
     assert [r.attempt for r in view.retries] == list(range(2, failed + 2))
     assert all(isinstance(r, RetryEvent) and r.max_attempts == 6 for r in view.retries)
     assert [a.outcome for a in stream.attempts] == ["failed"] * failed + ["completed"]
+    # each failure named as it happened: a stall is not an anonymous timeout (the SDK wraps the
+    # ReadTimeout of a body's read in APITimeoutError since anthropic 2.17)
+    for i, a in enumerate(stream.attempts[:-1]):
+        spec = specs[min(i, len(specs) - 1)]
+        if "stall-after" in spec:
+            assert a.reason == f"stalled: no data for {STALL:g} s", (spec, a.reason)
+        elif "drop-after" in spec:
+            assert a.reason == "connection dropped", (spec, a.reason)
 
     # resets exactly where continuing is impossible: a partial thinking or tool_use block on
     # screen, or thinking with no text after it (the streaming guide: continue from the last text)

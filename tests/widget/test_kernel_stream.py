@@ -186,7 +186,7 @@ def test_keyboard_interrupt_in_wait_stops_the_stream(kernel: Kernel, server: Off
 @pytest.mark.parametrize(("fault", "exc", "message"), [
     ("status=529", "OverloadedError", "Overloaded (529): Overloaded"),
     ("error-after=20", "APIStatusError", "Overloaded (529): Overloaded"),
-    ("drop-after=20", "RemoteProtocolError", "Connection dropped after "),
+    ("drop-after=20", "APIConnectionError", "Connection dropped after "),  # anthropic>=2.17 wraps the drop
 ])
 def test_errors_are_shown_and_raised(kernel: Kernel, fault: str, exc: str, message: str) -> None:
     spec = f"{fault}; id={uuid.uuid4().hex[:8]}"

@@ -209,6 +209,48 @@ def test_describe_dropped_connection() -> None:
     assert describe_error(IncompleteStreamError("x"), 3) == "Connection dropped after 3 characters"
 
 
+def test_a_drop_through_the_sdk_reads_as_a_drop(rv: Any, client: anthropic.Anthropic, fault_id: str) -> None:
+    """The real SDK over the offline server: anthropic>=2.17 raises a body's failed read as
+    APIConnectionError (``_streaming.py`` ``iter_response_bytes``); the line still says what happened."""
+    spec = f"drop-after=5; id={fault_id}"
+    stream = client.messages.stream(model="claude-haiku-4-5", max_tokens=200,
+                                    messages=[{"role": "user", "content": "haiku"}],
+                                    extra_headers={"x-offline-fault": spec})
+    rv.view.consume(stream)
+    with pytest.raises(anthropic.APIConnectionError) as raised:
+        rv.view.wait(timeout=10)
+    assert isinstance(raised.value.__cause__, httpx2.TransportError)
+    n = len(rv.view.text)
+    assert n > 0 and rv.view.state == "error"
+    assert rv.statuses[-1]["error"] == f"Connection dropped after {n} characters"
+
+
+def test_a_refused_connection_names_the_host(rv: Any) -> None:
+    import socket
+
+    with socket.socket() as s:  # a loopback port that nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with anthropic.Anthropic(api_key="test-key", base_url=f"http://127.0.0.1:{port}", max_retries=0) as c:
+        rv.view.consume(c.messages.stream(model="claude-haiku-4-5", max_tokens=20,
+                                          messages=[{"role": "user", "content": "hi"}]))
+        with pytest.raises(anthropic.APIConnectionError):
+            rv.view.wait(timeout=10)
+    line = rv.statuses[-1]["error"]
+    assert line.startswith(f"Connection to 127.0.0.1:{port} failed: "), line
+    assert "test-key" not in line
+
+
+def test_a_stream_read_after_its_with_block_says_so(rv: Any, client: anthropic.Anthropic) -> None:
+    with client.messages.stream(model="claude-haiku-4-5", max_tokens=20,
+                                messages=[{"role": "user", "content": "hi"}]) as stream:
+        pass
+    rv.view.consume(stream)
+    with pytest.raises(anthropic.APIConnectionError):
+        rv.view.wait(timeout=10)
+    assert rv.statuses[-1]["error"] == "Stream read after it was closed: read it inside its `with` block"
+
+
 def test_stop_from_another_thread_keeps_partial_text(rv: Any) -> None:
     gate = threading.Event()
     closed = threading.Event()
