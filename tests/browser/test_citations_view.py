@@ -43,10 +43,10 @@ def _request(question: str, *, prefix: str = "") -> dict[str, Any]:
 
 def _flushes(question: str) -> tuple[list[list[Any]], str, str]:
     """The ops of each flush, the record's blocks (HTML) and the text, for a cited answer."""
-    with OfflineServer(delay_ms=0) as srv:
-        client = anthropic.Anthropic(base_url=srv.base_url, api_key="test-key", max_retries=0)
-        with client.messages.stream(**_request(question)) as s:
-            events = list(s)
+    with (OfflineServer(delay_ms=0) as srv,
+          anthropic.Anthropic(base_url=srv.base_url, api_key="test-key", max_retries=0) as client,
+          client.messages.stream(**_request(question)) as s):
+        events = list(s)
     a = _Answer()
     flushes = []
     for ev in events:
@@ -183,10 +183,10 @@ def test_a_run_streamed_in_pieces_ends_as_rendered_at_once(unit: Any, doc: str) 
 
 def test_a_reloaded_page_shows_the_citations_from_the_snapshot(unit: Any) -> None:  # noqa: F811
     """No ops, just the kernel's final snapshot (a reload, a second view): the same marks and sources."""
-    with OfflineServer(delay_ms=0) as srv:
-        client = anthropic.Anthropic(base_url=srv.base_url, api_key="test-key", max_retries=0)
-        with client.messages.stream(**_request("What color is the grass and sky?")) as s:
-            events = list(s)
+    with (OfflineServer(delay_ms=0) as srv,
+          anthropic.Anthropic(base_url=srv.base_url, api_key="test-key", max_retries=0) as client,
+          client.messages.stream(**_request("What color is the grass and sky?")) as s):
+        events = list(s)
     a = _Answer()
     for ev in events:
         a.feed(ev)

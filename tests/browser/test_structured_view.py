@@ -30,10 +30,10 @@ def _flushes(stop_after: int | None = None) -> tuple[list[list[Any]], str, str]:
     request = {"model": DEFAULT_MODEL, "max_tokens": 1024,
                "messages": [{"role": "user", "content": "List *two* items, see [x](javascript:alert(1))"}],
                "output_config": {"format": {"type": "json_schema", "schema": SCHEMA}}}
-    with OfflineServer(delay_ms=0) as srv:
-        client = anthropic.Anthropic(base_url=srv.base_url, api_key="test-key", max_retries=0)
-        with client.messages.stream(**request) as s:
-            events = list(s)
+    with (OfflineServer(delay_ms=0) as srv,
+          anthropic.Anthropic(base_url=srv.base_url, api_key="test-key", max_retries=0) as client,
+          client.messages.stream(**request) as s):
+        events = list(s)
     a = _Answer()
     a.text_format = "json"
     flushes = []

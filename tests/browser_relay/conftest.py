@@ -130,7 +130,7 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
 
 def expected_deltas(upstream: OfflineServer, prompt: str) -> list[str]:
     """The text deltas the offline server streams for ``prompt`` (what the page should show)."""
-    client = anthropic.Anthropic(base_url=upstream.base_url, api_key="expected", max_retries=0)
-    with client.messages.stream(model=DEFAULT_MODEL, max_tokens=1024,
-                                messages=[{"role": "user", "content": prompt}]) as stream:
+    with anthropic.Anthropic(base_url=upstream.base_url, api_key="expected", max_retries=0) as client, \
+            client.messages.stream(model=DEFAULT_MODEL, max_tokens=1024,
+                                   messages=[{"role": "user", "content": prompt}]) as stream:
         return list(stream.text_stream)
