@@ -60,7 +60,9 @@ def describe_error(exc: BaseException, nchars: int = 0, *, started: bool | None 
         # anthropic>=2.17 (`_streaming.py` `iter_response_bytes`) wraps a failed read of the body
         # in APIConnectionError ("Connection to HOST failed: peer closed connection …") with the
         # httpx2 error as `__cause__`; older SDKs raised that httpx2 error itself (below)
-        if type(exc.__cause__).__name__ == "StreamClosed":
+        import httpx2
+
+        if isinstance(exc.__cause__, httpx2.StreamClosed):
             return "Stream read after it was closed: read it inside its `with` block"
         if started or (started is None and nchars > 0):
             return f"Connection dropped after {nchars} characters"

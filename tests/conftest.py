@@ -10,6 +10,22 @@ import pytest
 
 from claude_widgets.server import OfflineServer
 
+# The packages whose releases change what the tests see (anthropic 2.17 changed what a dropped
+# stream raises): named at the top of every run, so a red run after a release says which.
+_REPORTED = ("anthropic", "httpx2", "jupyterlab", "notebook", "ipywidgets", "anywidget", "ipykernel", "playwright")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    def named(name: str) -> str:
+        try:
+            return f"{name} {version(name)}"
+        except PackageNotFoundError:
+            return f"{name} (not installed)"
+
+    return "versions: " + ", ".join(named(n) for n in _REPORTED)
+
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[OfflineServer]:

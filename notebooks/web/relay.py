@@ -84,8 +84,13 @@ def sse(data: dict[str, Any]) -> bytes:
     return f"data: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
 
-def readable_error(exc: BaseException) -> str:
-    """A message for the page: what went wrong upstream, without request ids or secrets."""
+def readable_error(exc: BaseException, *, started: bool = False) -> str:
+    """A message for the page: what went wrong upstream, without request ids or secrets.
+
+    ``started``: Claude's answer had begun. A connection that breaks then is not one that
+    could not be made, although the SDK raises ``APIConnectionError`` for both (since 2.17;
+    the HTTP library's own error is its ``__cause__``).
+    """
     if isinstance(exc, anthropic.APIStatusError):
         body: dict[str, Any] = exc.body if isinstance(exc.body, dict) else {}
         err: dict[str, Any] = body["error"] if isinstance(body.get("error"), dict) else {}
@@ -94,14 +99,16 @@ def readable_error(exc: BaseException) -> str:
         if exc.status_code == 200:  # an `event: error` in the middle of the stream
             return f"Claude's API stopped the answer with an error: {kind} ({message})."
         return f"Claude's API answered {exc.status_code}: {kind} ({message})."
-    if isinstance(exc, anthropic.APIConnectionError):
+    if isinstance(exc, anthropic.APIConnectionError) and not started:
         return "The relay could not reach Claude's API (connection error)."
-    return f"The connection to Claude's API broke mid-answer ({type(exc).__name__})."
+    cause = exc.__cause__ if isinstance(exc, anthropic.APIConnectionError) and exc.__cause__ else exc
+    return f"The connection to Claude's API broke mid-answer ({type(cause).__name__})."
 
 
 async def relay_events(client: anthropic.AsyncAnthropic, prompt: str, *, model: str, max_tokens: int,
                        headers: dict[str, str], record: RelayRecord) -> AsyncGenerator[bytes, None]:
     """Claude's answer to ``prompt``, re-emitted as the relay's server-sent events."""
+    started = False
     try:
         async with client.messages.stream(
             model=model,
@@ -109,6 +116,7 @@ async def relay_events(client: anthropic.AsyncAnthropic, prompt: str, *, model: 
             messages=[{"role": "user", "content": prompt}],
             extra_headers=headers or None,
         ) as stream:
+            started = True  # the API answered 200: from here on, a failure breaks the answer
             async for text in stream.text_stream:
                 record.text_events += 1
                 yield sse({"type": "text", "text": text})
@@ -120,7 +128,7 @@ async def relay_events(client: anthropic.AsyncAnthropic, prompt: str, *, model: 
         record.outcome = "disconnected"
         raise
     except Exception as exc:  # noqa: BLE001 - any upstream failure becomes a readable error event
-        record.outcome, record.error = "error", readable_error(exc)
+        record.outcome, record.error = "error", readable_error(exc, started=started)
         log.info("upstream failed: %r", exc)
         yield sse({"type": "error", "message": record.error})
         return
