@@ -25,18 +25,18 @@ _ERROR_TYPES = {
 _STATUS_TITLES = {status: title for title, status in _ERROR_TYPES.values()}
 
 
-def describe_error(exc: BaseException, nchars: int = 0, *, started: bool | None = None) -> str:
+def describe_error(exc: BaseException, nchars: int = 0, *, started: bool = False) -> str:
     """A short readable line for the status bar, e.g. ``Overloaded (529): Overloaded``.
 
     ``started``: the response had begun (``message_start`` was seen), so a connection error
-    can only be the body's read failing; by default, inferred from ``nchars``.
+    can only be the body's read failing.
     """
     import anthropic
 
     cause = exc.__cause__
     if hasattr(exc, "attempts") and hasattr(exc, "partial_text") and isinstance(cause, BaseException):
         # a resilient stream gave up: say why the last attempt failed
-        return _short(f"{describe_error(cause, nchars)} (after {len(exc.attempts)} attempts)")
+        return _short(f"{describe_error(cause, nchars, started=started)} (after {len(exc.attempts)} attempts)")
     if isinstance(exc, anthropic.APIStatusError):
         etype = getattr(exc, "type", None)
         message = getattr(exc, "api_message", None)
@@ -64,7 +64,7 @@ def describe_error(exc: BaseException, nchars: int = 0, *, started: bool | None 
 
         if isinstance(exc.__cause__, httpx2.StreamClosed):
             return "Stream read after it was closed: read it inside its `with` block"
-        if started or (started is None and nchars > 0):
+        if started:
             return f"Connection dropped after {nchars} characters"
         # 2.17's message names the host and the cause ("Connection to HOST failed: …"); older
         # SDKs said only "Connection error."

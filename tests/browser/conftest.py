@@ -18,7 +18,6 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -33,6 +32,7 @@ import nbformat
 import pytest
 
 from .._chromium import CHROMIUM_ARGS, playwright_for_package, require_chromium
+from .._ports import free_port
 from ._helpers import SCREENSHOTS, Notebook
 
 # JupyterLab user settings for the test servers: no news or update checks (no network),
@@ -47,12 +47,6 @@ _LAB_SETTINGS = {
 
 
 # --------------------------------------------------------------------------- Jupyter servers
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -109,7 +103,7 @@ def _start_server(kind: str, tmp: Path, extra_args: Sequence[str] = ()) -> Jupyt
         "JUPYTER_PLATFORM_DIRS": "1",
         "PYTHONUNBUFFERED": "1",
     })
-    port = _free_port()
+    port = free_port()
     token = secrets.token_hex(16)
     app = "LabApp" if kind == "lab" else "JupyterNotebookApp"
     cmd = [

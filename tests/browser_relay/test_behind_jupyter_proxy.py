@@ -10,7 +10,6 @@ anything else is buffered until the answer is complete.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ import pytest
 
 from claude_widgets.server import OfflineServer
 
+from .._ports import free_port
 from .conftest import PageProbe, expected_deltas
 
 pytestmark = pytest.mark.browser
@@ -29,16 +29,10 @@ pytestmark = pytest.mark.browser
 TOKEN = "relay-proxy-test-token"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def jupyter(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Jupyter server with jupyter-server-proxy; yields its base URL (``http://127.0.0.1:P/``)."""
-    port = _free_port()
+    port = free_port()
     root = tmp_path_factory.mktemp("jupyter-root")
     log = (root / "server.log").open("w")
     proc = subprocess.Popen(

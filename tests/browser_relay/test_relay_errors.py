@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import uuid
 from typing import Any
 
@@ -19,6 +18,7 @@ import pytest
 from claude_widgets import DEFAULT_MODEL
 from claude_widgets.server import OfflineServer
 
+from .._ports import free_port
 from .conftest import SECRET_KEY, load_relay
 
 STORY = "Tell me a story"
@@ -44,9 +44,7 @@ def test_a_connection_broken_mid_answer_is_not_called_unreachable(relay: Any, up
 
 @pytest.fixture
 def unreachable_relay() -> Any:
-    with socket.socket() as s:  # a loopback port that nothing listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nothing listens on it
     client = anthropic.AsyncAnthropic(base_url=f"http://127.0.0.1:{port}", api_key=SECRET_KEY, max_retries=0)
     with load_relay().RelayServer(client, model=DEFAULT_MODEL) as relay:
         yield relay

@@ -17,6 +17,7 @@ import pytest
 from claude_widgets._events import ResetEvent, RetryEvent
 from claude_widgets._view import IncompleteStreamError, StreamView, describe_error
 
+from .._ports import free_port
 from ._factory import Browser, message_stream_events, raw_events
 
 THINK = "Let me think: 2 + 2 is 4."
@@ -226,11 +227,7 @@ def test_a_drop_through_the_sdk_reads_as_a_drop(rv: Any, client: anthropic.Anthr
 
 
 def test_a_refused_connection_names_the_host(rv: Any) -> None:
-    import socket
-
-    with socket.socket() as s:  # a loopback port that nothing listens on
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()  # nothing listens on it
     with anthropic.Anthropic(api_key="test-key", base_url=f"http://127.0.0.1:{port}", max_retries=0) as c:
         rv.view.consume(c.messages.stream(model="claude-haiku-4-5", max_tokens=20,
                                           messages=[{"role": "user", "content": "hi"}]))
