@@ -39,6 +39,7 @@ import socket
 import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,7 +155,12 @@ def create_app(
     max_tokens: int = 1024,
     debug: bool = False,
 ) -> FastAPI:
-    """The relay app. ``client`` defaults to ``claude_widgets.async_client()`` (real API with a key)."""
+    """The relay app. ``client`` defaults to ``claude_widgets.async_client()`` (real API with a key).
+
+    The app owns ``client`` from here on: it closes it when the server shuts down, on the
+    server's own event loop, where the client's pooled connections live (a client closed from
+    another loop cannot close them).
+    """
     if client is None or model is None:
         import claude_widgets as cw
 
@@ -162,8 +168,14 @@ def create_app(
         model = model or cw.DEFAULT_MODEL
     upstream, model_name = client, model
 
-    app = FastAPI(title="Claude relay", docs_url=None, redoc_url=None, openapi_url=None)
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await upstream.close()
+
+    app = FastAPI(title="Claude relay", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.records = []
+    app.state.upstream = upstream
 
     @app.get("/")
     async def page() -> FileResponse:
@@ -208,6 +220,7 @@ class RelayServer:
     def __init__(self, client: anthropic.AsyncAnthropic | None = None, *, host: str = "127.0.0.1",
                  port: int = 0, **options: Any) -> None:
         self.app = create_app(client, **options)
+        self.upstream: anthropic.AsyncAnthropic = self.app.state.upstream
         self.host, self._port = host, port
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -232,7 +245,7 @@ class RelayServer:
         sock.bind((self.host, self._port))  # port 0: the OS picks a free one
         sock.listen(128)
         self._sock, self.port = sock, sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off",
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="on",
                                 timeout_graceful_shutdown=1)
         server = self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=lambda: server.run(sockets=[sock]), daemon=True,

@@ -59,6 +59,9 @@ def make_relay(upstream: OfflineServer, *, debug: bool) -> Any:
 def relay(upstream: OfflineServer) -> Iterator[Any]:
     with make_relay(upstream, debug=True) as server:
         yield server
+    # the relay owns the client it was handed: it closed it on its own loop, where its
+    # connections live (closed from here, asyncio.run would meet Playwright's running loop)
+    assert server.upstream.is_closed()
 
 
 playwright_instance = playwright_for_package  # registers the package-scoped fixture here
