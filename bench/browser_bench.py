@@ -258,7 +258,7 @@ def write(results: list[Result], adversarial: list[tuple[str, float, float, str]
         "once per page. That first answer's heap growth (median of the warm-ups, MB): "
         + ", ".join(f"{SINK_LABELS[k]} {statistics.median(v):.1f}" for k, v in WARM_HEAP.items())
         + ". For StreamView it is mostly its libraries (marked, DOMPurify, Temml, highlight.js), loaded with its "
-        "first view. tests/browser/test_browser_costs.py measures its 50k burst on a page that showed three answers before."),
+        "first view. tests/browser/test_browser_costs.py measures its 50k burst on a freshly loaded page after one 5k answer."),
         f"- Machine: {platform.machine()}, Python {platform.python_version()}, {_load_note()}",
         "",
         "## 1 MB adversarial answers (issue 13)",

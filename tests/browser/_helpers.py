@@ -118,8 +118,11 @@ class Notebook:
             }""", [code, timeout]))
 
     def start_sampling(self, cell: int, every_ms: int = 25) -> None:
-        """Record (time, state, text chars, text) of cell ``cell``'s view every ``every_ms``."""
-        self.view(cell).wait_for()
+        """Record (time, state, text chars, text, renderer ready) of cell ``cell``'s view every ``every_ms``.
+
+        Start it before ``run_all``: samples begin with the view's first paint, not with
+        whenever this process got round to asking (seconds late on a loaded machine).
+        """
         self.page.evaluate(
             """([panel, cell, every]) => {
                 window.__cwSamples = [];
@@ -131,7 +134,9 @@ class Notebook:
                         record: el.classList.contains('cw-record'),
                         chars: Number(el.dataset.cwTextChars || 0), shown: t ? t.textContent.length : 0,
                         thinkingOpen: !!el.querySelector('details.cw-thinking[open]'),
-                        tool: (el.querySelector('.cw-tool-input') || {}).textContent || null});
+                        tool: (el.querySelector('.cw-tool-input') || {}).textContent || null,
+                        // the page's Markdown renderer has loaded (view.js: loadVendor)
+                        ready: [...(globalThis.__claudeWidgetsVendor || new Map()).values()].some(p => 'md' in p)});
                 }, every);
             }""", [self.panel, cell, every_ms])
 

@@ -231,9 +231,9 @@ def _servers_used(request: pytest.FixtureRequest) -> list[JupyterServer]:
 
 
 def _notebooks(server: JupyterServer, page: Any, request: pytest.FixtureRequest) -> Any:
-    """``make(cells)``: a notebook named after the test, written on ``server`` and opened."""
-    def make(cells: list[str]) -> Notebook:
-        name = re.sub(r"[^\w]+", "_", request.node.name)[:80] + ".ipynb"
+    """``make(cells)``: a notebook named after the test (and ``suffix``), written on ``server`` and opened."""
+    def make(cells: list[str], suffix: str = "") -> Notebook:
+        name = re.sub(r"[^\w]+", "_", request.node.name)[:80] + suffix + ".ipynb"
         return Notebook(server, page, name, cells).open()
     return make
 

@@ -24,8 +24,8 @@ def _streaming_samples(samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def test_text_streams_in_live(lab_notebook: Any) -> None:
     """Text shows up and grows while the stream runs, well before it ends."""
     nb = lab_notebook([setup_cell(delay_ms=30), stream_cell(scenario="markdown-tour")])
-    nb.run_all()
     nb.start_sampling(1)
+    nb.run_all()
     # mid-stream, the cell as a person sees it (README's docs/img/streamview.png is this picture)
     nb.page.wait_for_function("el => Number(el.dataset.cwTextChars) > 420", arg=nb.view(1).element_handle(),
                               timeout=60_000)
@@ -37,11 +37,14 @@ def test_text_streams_in_live(lab_notebook: Any) -> None:
     live = _streaming_samples(samples)
     shown = sorted({s["shown"] for s in live if s["shown"] > 0})
     assert len(shown) >= 10, f"text did not grow visibly while streaming: {shown}"
-    final = samples[-1]["shown"]
     first_text_at = next(s["t"] for s in samples if s["shown"] > 0)
     done_at = next(s["t"] for s in samples if s["state"] == "done")
     assert done_at - first_text_at > 1000, "text appeared only at the end"
-    assert shown[0] < final / 4
+    # the page's first view lays its text in as soon as its renderer is ready (~0.5-0.8 s after
+    # the page first needs it: libraries and warm-up, a step a frame; never shown raw first:
+    # test_view_unit), not later: the next frame's flush, seen 25-50 ms after by this sampler
+    ready_at = next(s["t"] for s in samples if s["ready"])
+    assert first_text_at - ready_at <= 250, [(round(s["t"]), s["state"], s["ready"], s["shown"]) for s in samples][:60]
     nb.wait_text(1, "That's the tour.")
 
 
@@ -93,8 +96,8 @@ def test_thinking_and_tool_blocks(lab_notebook: Any) -> None:
         stream_cell("What's the weather in Paris?", model="claude_widgets.THINKING_ENABLED_MODEL",
                     extra=f", tools={tools}, thinking={{'type': 'enabled', 'budget_tokens': 1024}}"),
     ])
-    nb.run_all()
     nb.start_sampling(1, every_ms=10)
+    nb.run_all()
     nb.wait_state(1, "done")
     samples = nb.stop_sampling()
     view = nb.view(1)
@@ -289,8 +292,8 @@ def test_magic_tool_loop_streams_into_one_view(lab_notebook: Any) -> None:
     """%%claude with Python tools in JupyterLab: every step live in one view, then one record."""
     nb = lab_notebook([MAGIC_SETUP, ("%%claude --tools get_weather,calculator\n"
                                     "What's the weather in Paris, and what is that temperature in Fahrenheit?")])
-    nb.run_all()
     nb.start_sampling(1, every_ms=20)
+    nb.run_all()
     nb.wait_state(1, "done", timeout=90_000)
     samples = nb.stop_sampling()
     assert any(s["state"] == "streaming" and not s["record"] for s in samples), "never seen live"

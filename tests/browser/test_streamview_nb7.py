@@ -13,8 +13,8 @@ pytestmark = pytest.mark.browser
 
 def test_streams_in_notebook7(nb7_notebook: Any) -> None:
     nb = nb7_notebook([setup_cell(delay_ms=30), stream_cell(scenario="markdown-tour")])
-    nb.run_all()
     nb.start_sampling(1)
+    nb.run_all()
     nb.wait_state(1, "done", timeout=90_000)
     samples = nb.stop_sampling()
     shown = sorted({s["shown"] for s in samples if s["state"] == "streaming" and s["shown"] > 0})
