@@ -84,7 +84,24 @@ _SNAPSHOT_JS = """() => {
                 text: (v.querySelector('.cw-error') || {}).innerText || ''})) : [],
         };
     });
-    return {kernel: k ? k.status : 'none', model: w.context.model.toJSON(), cells};
+    return {kernel: k ? k.status : 'none', model: w.context.model.toJSON(), cells,
+            kernelLog: window.__cwKernelLog || []};
+}"""
+
+
+# What the kernel did that the page's cells may not show: a restart, a dead kernel, a reply
+# other than "ok" (an "aborted" reply leaves a queued cell without a count and says nothing).
+_KERNEL_LOG_JS = """() => {
+    const w = window.jupyterapp.shell.currentWidget;
+    const log = window.__cwKernelLog = [];
+    w.sessionContext.statusChanged.connect((_, s) => { if (s !== 'busy' && s !== 'idle') log.push('status ' + s); });
+    w.sessionContext.kernelChanged.connect(() => log.push('kernel changed'));
+    w.sessionContext.session.kernel.anyMessage.connect((_, {msg, direction}) => {
+        if (direction === 'recv' && msg.header.msg_type === 'execute_reply' && msg.content.status !== 'ok') {
+            log.push('execute_reply ' + msg.content.status + ' (count ' + msg.content.execution_count + ')'
+                     + (msg.content.ename ? ': ' + msg.content.ename + ': ' + msg.content.evalue : ''));
+        }
+    });
 }"""
 
 
@@ -117,6 +134,7 @@ def run_all_and_wait(nb: Notebook, timeout_s: float) -> tuple[dict[str, Any], fl
     env = ", ".join(f"{k!r}: {v!r}" for k, v in KERNEL_ENV.items())
     nb.execute(f"import os; os.environ.update({{{env}}})")
     page = nb.page
+    page.evaluate(_KERNEL_LOG_JS)
     page.locator(nb.panel).click(position={"x": 5, "y": 5})  # the notebook has the focus, as a user's
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()

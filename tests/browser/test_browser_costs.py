@@ -117,6 +117,7 @@ def check_unpaced(runs: tuple[Result, Result, Result]) -> None:
         ("longest task", burst.longest_task_ms, "control's", control.longest_task_ms, burst.long_task_at)
 
 
+@pytest.mark.timeout(ATTEMPTS * 300)  # a paced and an unpaced page each attempt: ~90 s here in all
 def test_paced_lag_and_unpaced_heap_and_frames(lab: Any, lab_notebook: Any) -> None:
     def paced(i: int) -> Result:
         got = measure(fresh_page(lab, lab_notebook, i, 1), 1, "streamview", 5000, paced=True)

@@ -43,6 +43,8 @@ def _report(name: str, ui: str, snap: dict[str, Any], bad: list[Finding]) -> str
         head += f" (not settled after {snap['seconds']:.0f} s: kernel {snap['kernel']})"
     lines = [(f"{head}: {len(bad)} error-looking output(s) outside failure-demo cells "
               "(cell = 0-based index in the notebook's cells, markdown included):")]
+    if snap.get("kernelLog"):
+        lines.append(f"  the kernel: {'; '.join(snap['kernelLog'])}")
     cells = snap["model"]["cells"]
     for f in bad:
         first = "".join(cells[f.cell]["source"]).strip().splitlines()[0] if f.cell >= 0 else ""
@@ -116,9 +118,13 @@ def _run_meta(request: pytest.FixtureRequest, ui: str, page: Any, tmp_path: Path
 @pytest.mark.parametrize("ui", list(UIS))
 def test_an_untagged_error_is_reported(request: pytest.FixtureRequest, page: Any, ui: str,
                                        tmp_path: Path) -> None:
-    _, report = _run_meta(request, ui, page, tmp_path, "raise", _META_CELLS)
+    snap, report = _run_meta(request, ui, page, tmp_path, "raise", _META_CELLS)
     assert any(r.startswith("cell 1: error output: ValueError: boom: not tagged") for r in report), report
     assert "cell 2: never run (no execution count)" in report, report
+    # what the kernel said, for a report on a cell that never ran and shows no error
+    assert snap["kernelLog"][0].startswith("execute_reply error") and "ValueError: boom" in snap["kernelLog"][0], \
+        snap["kernelLog"]
+    assert "execute_reply aborted" in snap["kernelLog"][1], snap["kernelLog"]
     assert not any(r.startswith("cell 0") for r in report), report
 
 
