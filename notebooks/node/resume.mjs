@@ -33,17 +33,21 @@ function overlap(shown, reply) {
 function describe(err) {
   if (err instanceof APIError && err.status !== undefined) return `${err.constructor.name} ${err.status} ${err.error?.error?.type ?? ""}`;
   if (err instanceof APIError && err.error) return `APIError (an error event): ${err.error?.error?.type ?? err.error?.type}`;
+  // a dropped connection: "Connection error." says little; its `cause` says what broke (Node: TypeError: terminated)
+  if (err instanceof APIConnectionError && err.cause) return `${err.constructor.name} (${err.cause.name}: ${err.cause.message})`;
   return `${err.constructor.name}: ${err.message}`;
 }
 
-/** Worth resuming: a dropped connection (fetch's "terminated"), or an overloaded/api_error event. */
+/** Worth resuming: a dropped connection, or an overloaded/api_error event. Since SDK 1.17 a
+ *  connection that drops mid-stream is an APIConnectionError whose `cause` is fetch's own error
+ *  (src/internal/shims.ts `iterBody`; before, a plain AnthropicError "terminated"). */
 function resumable(err) {
   if (err instanceof APIUserAbortError) return false;
   if (err instanceof APIConnectionError) return true;
   if (err instanceof APIError && err.status === undefined) {  // an SSE `error` event: no HTTP status
     return ["overloaded_error", "api_error"].includes(err.error?.error?.type ?? err.error?.type);
   }
-  return /terminated|ECONNRESET|socket/i.test(String(err?.message));
+  return false;
 }
 
 let shown = "";
