@@ -118,7 +118,8 @@ def _start_server(kind: str, tmp: Path, extra_args: Sequence[str] = ()) -> Jupyt
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     log = tmp / "server.log"
-    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    with log.open("wb") as out:  # the server has its own copy of the handle: ours closes now
+        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}/"
     server = JupyterServer(kind, base_url, token, root, proc, log)
     deadline = time.monotonic() + 90
