@@ -220,7 +220,6 @@ class RelayServer:
     def __init__(self, client: anthropic.AsyncAnthropic | None = None, *, host: str = "127.0.0.1",
                  port: int = 0, **options: Any) -> None:
         self.app = create_app(client, **options)
-        self.upstream: anthropic.AsyncAnthropic = self.app.state.upstream
         self.host, self._port = host, port
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -234,6 +233,11 @@ class RelayServer:
     @property
     def records(self) -> list[RelayRecord]:
         return self.app.state.records  # type: ignore[no-any-return]
+
+    @property
+    def upstream(self) -> anthropic.AsyncAnthropic:
+        """The client the app relays to (and closes when the server shuts down)."""
+        return self.app.state.upstream  # type: ignore[no-any-return]
 
     @property
     def running(self) -> bool:
