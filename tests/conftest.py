@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import anthropic
 import pytest
@@ -24,7 +28,31 @@ def pytest_report_header(config: pytest.Config) -> str:
         except PackageNotFoundError:
             return f"{name} (not installed)"
 
-    return "versions: " + ", ".join(named(n) for n in _REPORTED)
+    return "versions: " + ", ".join([*(named(n) for n in _REPORTED), *_node_versions()])
+
+
+# The Node.js SDK moves as the Python one does (1.17 changed what a dropped stream raises):
+# the copies the Node tests and notebook 08 run, read from what npm installed, not the locks.
+_NODE_INSTALLS = {"tests": "tests/node", "notebook 08": "notebooks/node"}
+
+
+def _node_versions() -> list[str]:
+    root = Path(__file__).resolve().parents[1]
+    node = shutil.which("node")
+    if node:
+        found = [
+            "node "
+            + subprocess.run([node, "--version"], check=True, capture_output=True, text=True).stdout.strip()
+        ]
+    else:
+        found = ["node (not installed)"]
+    for label, folder in _NODE_INSTALLS.items():
+        package = root / folder / "node_modules" / "@anthropic-ai" / "sdk" / "package.json"
+        if package.exists():
+            found.append(f"@anthropic-ai/sdk {json.loads(package.read_text())['version']} ({label})")
+        else:
+            found.append(f"@anthropic-ai/sdk (not installed for {label})")
+    return found
 
 
 @pytest.fixture(scope="session")
