@@ -151,11 +151,15 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=12)
     ap.add_argument("--warm", action="store_true",
                     help="first run a 5k-token burst in a cell of its own (untraced), as the browser test does")
+    ap.add_argument("--no-output-headings", action="store_true",
+                    help="JupyterLab's \"Include cell output in headings\" off (its table of contents' pass)")
     ap.add_argument("--dump", help="also write the trace's events (JSON) to this file")
     args = ap.parse_args()
     with lab_in_chromium("profile-burst-") as (server, ctx):
         page = ctx.new_page()
         nb = Notebook(server, page, "profile.ipynb", cells_for(2)).open()
+        if args.no_output_headings:
+            nb.include_output_headings(False)
         nb.run_all()
         nb.wait_idle()
         cell = 1

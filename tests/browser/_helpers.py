@@ -24,6 +24,9 @@ ROOT_JS = """(panel, cell) => {
 }"""
 
 
+TOC_PLUGIN = "@jupyterlab/toc-extension:registry"
+
+
 class Notebook:
     """A notebook in a server's root, opened in ``page``: written from ``cells``, or already there (``None``)."""
 
@@ -67,6 +70,23 @@ class Notebook:
             }""",
             timeout=timeout,
         )
+
+    def include_output_headings(self, on: bool) -> None:
+        """Set JupyterLab's "Include cell output in headings" (its table of contents' ``includeOutput``)
+        on the page's server, and reload the notebook so that its table of contents reads it.
+
+        On (JupyterLab's default), every change to an HTML output costs a pass over that HTML
+        (bench/toc_setting.py; tests/browser/test_output_headings.py). The setting is the
+        server's: a test that turns it off turns it back on.
+        """
+        self.page.evaluate("async ([plugin, on]) => { await window.jupyterapp.serviceManager.settings.save("
+                           "plugin, JSON.stringify({includeOutput: on})); }", [TOC_PLUGIN, on])
+        self.page.reload()
+        self.open()
+        took = self.page.evaluate("async (plugin) => (await window.jupyterapp.serviceManager.settings.fetch(plugin))"
+                                  ".settings.includeOutput", TOC_PLUGIN)
+        if took is not on:
+            raise RuntimeError(f"includeOutput is {took!r} after setting it to {on}")
 
     def output(self, cell: int) -> Any:
         return self.page.locator(f"{self.panel} .jp-Cell").nth(cell).locator(".jp-OutputArea")
