@@ -73,7 +73,7 @@ class Notebook:
 
     def include_output_headings(self, on: bool) -> None:
         """Set JupyterLab's "Include cell output in headings" (its table of contents' ``includeOutput``)
-        on the page's server, and reload the notebook so that its table of contents reads it.
+        on the page's server, and open the notebook again so that its table of contents reads it.
 
         On (JupyterLab's default), every change to an HTML output costs a pass over that HTML
         (bench/toc_setting.py; tests/browser/test_output_headings.py). The setting is the
@@ -81,8 +81,7 @@ class Notebook:
         """
         self.page.evaluate("async ([plugin, on]) => { await window.jupyterapp.serviceManager.settings.save("
                            "plugin, JSON.stringify({includeOutput: on})); }", [TOC_PLUGIN, on])
-        self.page.reload()
-        self.open()
+        self.open()  # a fresh load of the page (open navigates), which reads the settings anew
         took = self.page.evaluate("async (plugin) => (await window.jupyterapp.serviceManager.settings.fetch(plugin))"
                                   ".settings.includeOutput", TOC_PLUGIN)
         if took is not on:
