@@ -55,6 +55,24 @@ class Notebook:
         self.page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
         return self
 
+    def run_cell(self, cell: int) -> Notebook:
+        """Run cell ``cell`` alone (JupyterLab queues it behind any cell still running)."""
+        self.page.evaluate("""(cell) => {
+            window.jupyterapp.shell.currentWidget.content.activeCellIndex = cell;
+            return window.jupyterapp.commands.execute('notebook:run-cell');
+        }""", cell)
+        return self
+
+    def wait_renderer(self, timeout: float = 60_000) -> None:
+        """Wait until the page's Markdown renderer has loaded and warmed up (view.js: loadVendor).
+
+        Until then a page's first view lays in no block (it shows its status only), so a
+        test about how a short block looks while it streams warms the page up first.
+        """
+        self.page.wait_for_function(
+            "() => [...(globalThis.__claudeWidgetsVendor || new Map()).values()].some(p => 'md' in p)",
+            timeout=timeout)
+
     def save(self) -> None:
         self.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
         self.page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty")
