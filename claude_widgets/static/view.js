@@ -1750,11 +1750,15 @@ class JsonItem {
   }
 }
 
+function isThinking(block) {
+  return block.type === "thinking" || block.type === "redacted_thinking";
+}
+
 function makeItem(view, block) {
   if (block.type === "sources") return new SourcesItem(view, block);
   if (block.format === "json") return new JsonItem(view, block);
   if (block.type === "text") return new TextItem(view, block);
-  if (block.type === "thinking" || block.type === "redacted_thinking") return new ThinkingItem(view, block);
+  if (isThinking(block)) return new ThinkingItem(view, block);
   return new ToolItem(view, block);
 }
 
@@ -1881,22 +1885,20 @@ class View {
     const blocks = a.blocks;
     const final = FINAL.has(a.status.state);
     if (this.pending) { // the status live, the text not laid in yet: not raw, then re-laid as Markdown
+      // Leading thinking needs no renderer (its text is a text node): shown at once, as it
+      // streams. Adaptive thinking comes first on the newest models, and is often over
+      // before a page's first renderer has loaded. Ready, the next flush keeps these items.
+      let n = 0;
+      while (n < blocks.length && isThinking(blocks[n])) n++;
+      this.place(blocks.slice(0, n));
+      for (const item of this.items) item.update(force);
       this.chars = blocks.reduce((n, b) => n + charsOf(b), 0);
       this.laidFinal = false;
       this.updateStatus();
       return;
     }
     force ||= final;
-    const segs = this.segments(blocks, final);
-    let i = 0;
-    while (i < segs.length && i < this.items.length && this.items[i].block === segs[i]
-      && this.items[i].rev === segs[i].rev) i++;
-    for (const gone of this.items.splice(i)) gone.el.remove();
-    for (; i < segs.length; i++) {
-      const item = makeItem(this, segs[i]);
-      this.items.push(item);
-      this.blocksEl.append(item.el);
-    }
+    this.place(this.segments(blocks, final));
     let chars = 0;
     this.behind = false;
     for (const item of this.items) {
@@ -1913,6 +1915,19 @@ class View {
     this.laidFinal = final && !this.behind;
     this.updateStatus();
     if (this.laidFinal) this.watchSwap();
+  }
+
+  /** The items made to show `segs`: those already showing a segment as it is are kept. */
+  place(segs) {
+    let i = 0;
+    while (i < segs.length && i < this.items.length && this.items[i].block === segs[i]
+      && this.items[i].rev === segs[i].rev) i++;
+    for (const gone of this.items.splice(i)) gone.el.remove();
+    for (; i < segs.length; i++) {
+      const item = makeItem(this, segs[i]);
+      this.items.push(item);
+      this.blocksEl.append(item.el);
+    }
   }
 
   /**

@@ -361,6 +361,43 @@ def test_the_first_view_is_live_before_its_renderer_is_ready(unit: Any) -> None:
     assert "<h1>Hi</h1>" in seen["after"] and "<strong>bold</strong>" in seen["after"], seen
 
 
+def test_the_first_view_shows_leading_thinking_before_its_renderer_is_ready(unit: Any) -> None:
+    """Thinking needs no renderer (it is shown as text): a first view shows it as it streams,
+    open, while its renderer loads. Adaptive thinking comes first on the newest models, and a
+    short one was over before the view showed it (CI saw it, in JupyterLab). The text after
+    it still waits for the renderer; once ready, the thinking item is kept, not rebuilt."""
+    seen = unit.evaluate("""async () => {
+        window.h = (await cwHarness({}, {fresh: true})).initialize();
+        const el = await h.addView();
+        const frames = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+        const look = () => {
+            const d = el.querySelector("details.cw-thinking");
+            return {open: d ? d.open : null, label: d ? d.querySelector(".cw-thinking-label").textContent : null,
+                    body: d ? d.querySelector(".cw-thinking-body").textContent : null, bold: el.querySelectorAll("b").length,
+                    kinds: [...el.querySelector(".cw-blocks").children].map((c) => c.classList[1]),
+                    ready: [...globalThis.__claudeWidgetsVendor.values()].some((p) => "md" in p)};
+        };
+        h.ops([["start", 0, {type: "thinking"}], ["append", 0, 0, "Let me think <b>hard</b>."]]);
+        await h.settle(); await frames();
+        const thinking = look();
+        const node = el.querySelector("details.cw-thinking");
+        h.ops([["stop", 0, null], ["start", 1, {type: "text"}], ["append", 1, 0, "# Hi\\n\\nSome **bold** text."]], 2);
+        await h.settle(); await frames();
+        const answering = look();
+        await h.mod.__test__.loadVendor();
+        await frames();
+        return {thinking, answering, after: look(), kept: el.querySelector("details.cw-thinking") === node,
+                text: el.querySelector(".cw-text").innerHTML};
+    }""")
+    assert seen["thinking"] == {"open": True, "label": "Thinking…", "body": "Let me think <b>hard</b>.", "bold": 0,
+                                "kinds": ["cw-thinking"], "ready": False}, seen
+    assert seen["answering"] == {"open": False, "label": "Thinking", "body": "Let me think <b>hard</b>.", "bold": 0,
+                                 "kinds": ["cw-thinking"], "ready": False}, seen
+    assert seen["after"]["kinds"] == ["cw-thinking", "cw-text"], seen
+    assert seen["kept"], seen
+    assert "<h1>Hi</h1>" in seen["text"] and "<strong>bold</strong>" in seen["text"], seen
+
+
 def test_view_created_from_snapshot_only(unit: Any) -> None:
     """A reloaded page: no ops, just the saved `snapshot` trait and the final status."""
     snap = snapshot_bytes(7, [{"text": "# Saved\n\nanswer", "done": True}])
