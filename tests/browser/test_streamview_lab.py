@@ -98,9 +98,10 @@ def test_thinking_and_tool_blocks(lab_notebook: Any) -> None:
                     extra=f", tools={tools}, thinking={{'type': 'enabled', 'budget_tokens': 1024}}"),
     ])
     # The thinking block streams for ~0.8 s and the tool input for ~0.25 s: about as long as
-    # a page's first view waits for its renderer (it lays no block meanwhile), and longer on a
-    # loaded machine (CI once saw the thinking end before the view showed it). So a first
-    # answer warms the page up, and the answer under test is the page's second.
+    # a page's first view waits for its renderer, and less on a loaded machine (CI once saw
+    # the thinking end before the view showed it). Meanwhile the view shows leading thinking
+    # but nothing after text (test_view_unit), so the tool's input could not be seen growing.
+    # So a first answer warms the page up, and the answer under test is the page's second.
     nb.run_cell(0).run_cell(1)
     nb.wait_state(1, "done")
     nb.wait_renderer()
