@@ -1,4 +1,5 @@
-"""JupyterLab in headless Chromium, for the browser benchmarks (browser_bench, profile_burst, style_cost).
+"""JupyterLab in headless Chromium, for the browser benchmarks (browser_bench, profile_burst, style_cost,
+toc_setting), and how fast the host is (every browser figure scales with it).
 
 Why one place: each benchmark needs the same throwaway Jupyter server (the browser tests'
 fixture, ``tests/browser/conftest.py``) and the same Chromium context, and each must tear
@@ -8,6 +9,7 @@ both down even when a run fails.
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +17,22 @@ from typing import Any
 
 from tests._chromium import CHROMIUM_ARGS, require_chromium
 from tests.browser.conftest import JupyterServer, _start_server, _stop_server
+
+
+def cpu_reference_s() -> float:
+    """Seconds for a CPython loop of 10^7 additions: how fast this host is, as a number.
+
+    The figures here scale with it, and the hosts these runs get vary by ~3x from one
+    session to the next, more than any change to the widget moves them: compare runs only
+    at a similar reference. (The loop runs on locals, in a function. Typed at a prompt,
+    on globals, the same loop takes ~2x as long: 0.51 s where this takes 0.25 s, and
+    1.6-2.3 s on the host that bench/results/browser.md's older sections were run on.)
+    """
+    t0 = time.perf_counter()
+    total = 0
+    for i in range(10**7):
+        total += i
+    return time.perf_counter() - t0
 
 
 @contextmanager

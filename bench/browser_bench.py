@@ -34,7 +34,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from _lab import lab_in_chromium
+from _lab import cpu_reference_s, lab_in_chromium
 
 from tests._chromium import CHROMIUM_ARGS, require_chromium
 from tests.browser._costs import CONTROLS, SINK_LABELS, SINKS, Result, cells_for, measure
@@ -77,9 +77,14 @@ ADVERSARIAL = {
 }
 
 
+CPU_REF: list[float] = []  # cpu_reference_s() before the browser runs
+
+
 def _load_note() -> str:
     cores = os.cpu_count() or 1
     note = f"{cores} cores shared with other work"
+    if CPU_REF:
+        note += f"; a CPython loop of 10^7 additions took {CPU_REF[0]:.2f} s before the runs (`cpu_reference_s`)"
     if not LOAD:
         return note + "."
     note += f"; load average (1 min) {LOAD[0]:.1f} at the start of the browser runs, {LOAD[-1]:.1f} at the end"
@@ -103,6 +108,7 @@ def run_browser(quick: bool, only_sink: str | None = None, only_tokens: int | No
     sinks = (only_sink,) if only_sink else ("streamview", "print") if quick else SINKS
     runs = [(t, p) for t, p in RUNS if (only_tokens is None or t == only_tokens)
             and (only_paced is None or p == only_paced)]
+    CPU_REF.append(cpu_reference_s())
     LOAD.append(os.getloadavg()[0])
     results: list[Result] = []
     try:

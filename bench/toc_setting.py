@@ -32,7 +32,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from _lab import lab_in_chromium
+from _lab import cpu_reference_s, lab_in_chromium
 
 from tests.browser._costs import Result, cells_for, measure
 from tests.browser._helpers import Notebook
@@ -62,6 +62,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     got: dict[bool, list[tuple[Result, Result]]] = {True: [], False: []}
+    print(f"host: a CPython loop of 10^7 additions takes {cpu_reference_s():.2f} s (cpu_reference_s)", flush=True)
     with lab_in_chromium("toc-setting-") as (server, ctx):
         for i in range(args.runs):
             for on in ((True, False) if i % 2 == 0 else (False, True)):
