@@ -1888,9 +1888,9 @@ class View {
       // Leading thinking needs no renderer (its text is a text node): shown at once, as it
       // streams. Adaptive thinking comes first on the newest models, and is often over
       // before a page's first renderer has loaded. Ready, the next flush keeps these items.
-      let n = 0;
-      while (n < blocks.length && isThinking(blocks[n])) n++;
-      this.place(blocks.slice(0, n));
+      let lead = 0;
+      while (lead < blocks.length && isThinking(blocks[lead])) lead++;
+      this.place(blocks.slice(0, lead));
       for (const item of this.items) item.update(force);
       this.chars = blocks.reduce((n, b) => n + charsOf(b), 0);
       this.laidFinal = false;

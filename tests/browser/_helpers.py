@@ -66,8 +66,9 @@ class Notebook:
     def wait_renderer(self, timeout: float = 60_000) -> None:
         """Wait until the page's Markdown renderer has loaded and warmed up (view.js: loadVendor).
 
-        Until then a page's first view lays in no block (it shows its status only), so a
-        test about how a short block looks while it streams warms the page up first.
+        Until then a page's first view lays in no text, nor anything after it (it shows its
+        status and any leading thinking), so a test about how a short block looks while it
+        streams warms the page up first.
         """
         self.page.wait_for_function(
             "() => [...(globalThis.__claudeWidgetsVendor || new Map()).values()].some(p => 'md' in p)",
