@@ -24,6 +24,11 @@ ROOT_JS = """(panel, cell) => {
 }"""
 
 
+# The page's Markdown renderer has loaded and warmed up (view.js: loadVendor caches its
+# promise per build, and marks it with `md` once ready).
+RENDERER_READY_JS = "() => [...(globalThis.__claudeWidgetsVendor || new Map()).values()].some(p => 'md' in p)"
+
+
 TOC_PLUGIN = "@jupyterlab/toc-extension:registry"
 
 
@@ -70,9 +75,7 @@ class Notebook:
         status and any leading thinking), so a test about how a short block looks while it
         streams warms the page up first.
         """
-        self.page.wait_for_function(
-            "() => [...(globalThis.__claudeWidgetsVendor || new Map()).values()].some(p => 'md' in p)",
-            timeout=timeout)
+        self.page.wait_for_function(RENDERER_READY_JS, timeout=timeout)
 
     def save(self) -> None:
         self.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
@@ -173,8 +176,7 @@ class Notebook:
                         chars: Number(el.dataset.cwTextChars || 0), shown: t ? t.textContent.length : 0,
                         thinkingOpen: !!el.querySelector('details.cw-thinking[open]'),
                         tool: (el.querySelector('.cw-tool-input') || {}).textContent || null,
-                        // the page's Markdown renderer has loaded (view.js: loadVendor)
-                        ready: [...(globalThis.__claudeWidgetsVendor || new Map()).values()].some(p => 'md' in p)});
+                        ready: (""" + RENDERER_READY_JS + """)()});
                 }, every);
             }""", [self.panel, cell, every_ms])
 
