@@ -1579,15 +1579,18 @@ class TextItem {
    * Take a backlog a step at a time (View.step), through the streaming path (as if it had
    * arrived in such deltas: any chunking renders the same), while the frame has time.
    * False: a backlog is left for the next frame. True: at most one step is left, for the
-   * caller's usual update (the final commit, when the block is done).
+   * caller's usual update (the final commit, when the block is done), and this flush has not
+   * spent its budget yet (or has taken no step).
    */
   catchUp() {
     const text = this.block.text;
     const view = this.view;
     for (let first = true; ; first = false) {
+      // Out of time first: the rest, even when a step or less, is the caller's usual update,
+      // so it waits for the next frame too (a flush with no budget left takes one step only).
+      if (!first && view.outOfTime()) return false;
       const from = this.committedLen + this.shownLen;
       if (text.length - from <= view.step) return true;
-      if (!first && view.outOfTime()) return false;
       const t0 = performance.now();
       let limit = from + view.step;
       if (/[\uD800-\uDBFF]/.test(text[limit - 1])) limit += 1; // not between a surrogate pair
